@@ -1,0 +1,14 @@
+"""Readers and fetchers, one module per kind of data.
+
+Each reader module exposes ``read(path, *, ...)`` returning the project's
+container for its kind of data (an ``xarray.Dataset`` for grids and tracks, a
+``pandas.DataFrame`` for tables), a cheap ``can_read(path)`` sniff, and where a
+public archive exists ``fetch(start, end, cache_dir, ...)``. Readers register
+themselves with :func:`ionoquake.sources.registry.register`;
+:func:`read` dispatches on the sniff.
+"""
+
+from ionoquake.sources import ionex
+from ionoquake.sources.registry import formats, read
+
+__all__ = ["formats", "ionex", "read"]

@@ -1,0 +1,1 @@
+"""The local archive: gridded maps in Zarr, tables in Parquet, with provenance."""
