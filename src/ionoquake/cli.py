@@ -6,6 +6,7 @@ printed as one line on standard error and the command exits with status 2.
 
 from __future__ import annotations
 
+import datetime as dt
 import sys
 from collections.abc import Callable
 from functools import wraps
@@ -75,6 +76,102 @@ def store_or_default(store: Path | None) -> Path:
 # Each command is a few lines that call a stage; sections below, one per kind of data.
 
 # --- sources / store ------------------------------------------------------------------
+
+
+@app.command()
+@one_line_errors
+def ingest(
+    files: Annotated[list[Path], typer.Argument(help="IONEX files (.INX, .YYi; plain, .gz or .Z).",
+                                                show_default=False)],
+    store: StoreOption = None,
+    product: Annotated[str | None, typer.Option(
+        help="Store under this product name instead of the one from the file name.")] = None,
+) -> None:
+    """Ingest GIM files into the local archive (idempotent: re-ingesting changes nothing)."""
+    from ionoquake.report.progress import progress_bar
+    from ionoquake.store import maps
+
+    root = store_or_default(store)
+    maps.clean(root)
+    counts = {"added": 0, "unchanged": 0, "replaced": 0}
+    with progress_bar("ingesting", total=len(files)) as advance:
+        for path in files:
+            result = maps.ingest_file(root, path, product=product)
+            counts[result.status] += 1
+            advance()
+    out.print(f"{len(files)} files: {counts['added']} added, {counts['replaced']} replaced, "
+              f"{counts['unchanged']} unchanged -> {root}")
+
+
+@app.command()
+@one_line_errors
+def info(
+    path: Annotated[Path | None, typer.Argument(
+        help="A data file to describe; without it, describe the archive.")] = None,
+    store: StoreOption = None,
+) -> None:
+    """Describe a data file, or what the archive holds (products, days, gaps)."""
+    from ionoquake.report.summary import describe_file, describe_store
+
+    if path is not None:
+        out.print(describe_file(path))
+    else:
+        out.print(describe_store(store_or_default(store)))
+
+
+@fetch_app.command("gim")
+@one_line_errors
+def fetch_gim(
+    start: Annotated[str, typer.Option(help="First day, YYYY-MM-DD.", show_default=False)],
+    end: Annotated[str | None, typer.Option(help="Last day, YYYY-MM-DD [default: start].")] = None,
+    producer: Annotated[str, typer.Option(
+        help="code, igs, jpl, esa, upc or cas.")] = "code",
+    cache: Annotated[Path | None, typer.Option(
+        help="Download folder [default: <store>/cache].")] = None,
+    base_url: Annotated[str | None, typer.Option(
+        help="A mirror of the producer's archive.")] = None,
+    store: StoreOption = None,
+    no_ingest: Annotated[bool, typer.Option(
+        "--no-ingest", help="Only download; do not ingest into the archive.")] = False,
+) -> None:
+    """Download daily GIM files from the public archive (cached, resumable) and ingest them."""
+    from ionoquake.report.progress import progress_bar
+    from ionoquake.sources import ionex_fetch
+    from ionoquake.store import maps
+
+    first, last = parse_day(start, "--start"), parse_day(end or start, "--end")
+    root = store_or_default(store)
+    days = ionex_fetch.days_between(first, last)
+    with progress_bar(f"fetching {producer}", total=len(days)) as advance:
+        outcomes = ionex_fetch.fetch(first, last, cache or root / "cache", producer=producer,
+                                     base_url=base_url, on_file=lambda _: advance())
+    missing = [o for o in outcomes if o.status == "missing"]
+    have = [o.path for o in outcomes if o.path is not None]
+    if not no_ingest:
+        for path in have:
+            maps.ingest_file(root, path)
+    out.print(f"{len(have)} files ({sum(o.status == 'downloaded' for o in outcomes)} downloaded)"
+              + (f"; not on the server: {', '.join(str(o.day) for o in missing)}"
+                 if missing else ""))
+
+
+def parse_day(text: str, option: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise IonoquakeError(f"{option} {text!r} is not a date YYYY-MM-DD") from None
+
+
+@app.command()
+@one_line_errors
+def demo(
+    output: Annotated[Path, typer.Option(help="Folder for the archive, figures and report.")] = (
+        Path("demo-output")),
+) -> None:
+    """Run the pipeline offline on the real data bundled with ionoquake."""
+    from ionoquake.report.demo import run_demo
+
+    run_demo(output, out)
 
 # --- (catalogue commands: issue B) ---------------------------------------------------
 

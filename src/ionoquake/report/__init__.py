@@ -1,0 +1,1 @@
+"""Figures, summaries and HTML reports; they draw what the other stages computed."""

@@ -1,0 +1,372 @@
+"""IONEX global ionosphere maps (GIMs) into an ``xarray.Dataset``.
+
+Implements the reading side of the IONEX format, versions 1.0 and 1.1
+(Schaer, Gurtner & Feltens, "IONEX: The IONosphere Map EXchange Format Version 1",
+1998; version 1.1, 2015), as written by the IGS analysis centres: CODE (25 hourly
+maps), JPL (12 maps at odd hours or 13 maps), ESA, UPC, CAS, the IGS final and rapid
+combinations, the new long file names (``COD0OPSFIN_20240350000_01D_01H_GIM.INX``)
+and CODE's Klobuchar-style and predicted products. Files may be plain, ``.gz`` or
+``.Z``.
+
+The data records are parsed as the fixed-width ``I5`` fields the specification
+defines (16 per line), so values that run together (``1015710167``) read right.
+The body is parsed with vectorised numpy operations on the raw bytes; the header,
+a few dozen lines, line by line. Every structural check raises :class:`IonexError`
+naming the file and line.
+
+Units: TEC and RMS in TECU (1 TECU = 1e16 el/m²), heights in km, angles in degrees.
+Latitudes and longitudes are returned ascending whatever the file's step sign.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from ionoquake.errors import where
+from ionoquake.sources.compression import head, read_bytes
+from ionoquake.sources.ionex_header import (
+    IonexError,
+    IonexHeader,
+    parse_header,
+    product_id,
+    split_label,
+)
+from ionoquake.sources.registry import register
+
+__all__ = ["IonexError", "can_read", "parse", "product_id", "read"]
+
+MISSING = 9999
+FIELD_WIDTH = 5
+FIELDS_PER_LINE = 16
+LINE_WIDTH = FIELD_WIDTH * FIELDS_PER_LINE
+MAP_KINDS = {b"TEC": "tec", b"RMS": "rms", b"HEIGHT": "height"}
+_LONG_NAME = {"tec": "vertical total electron content", "rms": "RMS error of TEC",
+              "height": "height of the ionospheric shell"}
+_BODY_LABELS = frozenset(
+    [f"{what} OF {kind} MAP" for what in ("START", "END") for kind in ("TEC", "RMS", "HEIGHT")]
+    + ["EPOCH OF CURRENT MAP", "LAT/LON1/LON2/DLON/H", "EXPONENT", "END OF FILE"]
+)
+_UNITS = {"tec": "TECU", "rms": "TECU", "height": "km"}
+
+
+def can_read(path: Path) -> bool:
+    """True if the file (possibly compressed) starts with an IONEX version record."""
+    first = head(path, 256).split(b"\n", 1)[0]
+    return b"IONEX VERSION / TYPE" in first
+
+
+def read(path: str | os.PathLike[str]) -> xr.Dataset:
+    """Read one IONEX file (plain, ``.gz`` or ``.Z``) into a Dataset.
+
+    Returns
+    -------
+    xarray.Dataset
+        Dimensions ``time``, ``lat``, ``lon``; variables ``tec`` and, where the
+        file has them, ``rms`` and ``height`` (float32, NaN where the file has 9999);
+        header metadata in ``attrs`` (producer, shell height, mapping function,
+        observables, stations, satellites, ...).
+    """
+    path = Path(path)
+    return parse(read_bytes(path), name=path.name)
+
+
+def parse(data: bytes, name: str = "<bytes>") -> xr.Dataset:
+    """Parse the (decompressed) bytes of an IONEX file; ``name`` is used in errors."""
+    data = data.replace(b"\r", b"")
+    end = re.search(rb"END OF HEADER[ \t]*(\n|$)", data)
+    if end is None:
+        raise IonexError(f"{name}: no END OF HEADER record: not an IONEX file or truncated")
+    header = parse_header(data[: end.start()].decode("latin-1"), name)
+    if header.map_dimension != 2 or header.hgt[0] != header.hgt[1]:
+        raise IonexError(f"{name}: 3-D maps (MAP DIMENSION 3 / several heights) are not supported")
+    body_line0 = data.count(b"\n", 0, end.start()) + 1
+    body = data[end.end():]
+    return _parse_body(body, header, name, body_line0)
+
+
+def _parse_body(body: bytes, hdr: IonexHeader, name: str, line0: int) -> xr.Dataset:
+    buf = np.frombuffer(body, dtype=np.uint8)
+    ends = np.flatnonzero(buf == 10)
+    if len(ends) == 0 or ends[-1] != len(buf) - 1:
+        ends = np.append(ends, len(buf))
+    starts = np.concatenate(([0], ends[:-1] + 1))
+
+    # Record lines are the lines with letters in them (value lines hold digits, blanks
+    # and minus signs only); each is keyed by its label, read at column 61 where the
+    # specification puts it, and found anywhere in the line for shifted labels.
+    upper = (buf >= 65) & (buf <= 90)
+    rec_lines = np.unique(np.searchsorted(ends, np.flatnonzero(upper)))
+    by_label: dict[str, list[int]] = {}
+    rec_start = starts[rec_lines]
+    key = np.lib.stride_tricks.sliding_window_view(
+        np.concatenate([buf, np.zeros(80, np.uint8)]), 20)[rec_start + 60]
+    key_text = key.view("S20").ravel()
+    for label in np.unique(key_text):
+        rows = rec_lines[key_text == label]
+        text_label = label.decode("latin-1").strip()
+        if text_label in _BODY_LABELS:
+            by_label.setdefault(text_label, []).extend(rows.tolist())
+            continue
+        for i in rows.tolist():
+            line = body[starts[i]:ends[i]].decode("latin-1")
+            by_label.setdefault(split_label(line)[1], []).append(i)
+    for rows_list in by_label.values():
+        rows_list.sort()
+
+    def find(literal: bytes) -> np.ndarray:
+        return np.array(by_label.get(literal.decode(), []), dtype=np.int64)
+
+    def text(i: int) -> str:
+        return body[starts[i]:ends[i]].decode("latin-1")
+
+    def lineno(i: int | np.integer[Any]) -> int:
+        return int(i) + line0 + 1
+
+    map_starts, map_kinds = [], []
+    for kind_bytes, kind in MAP_KINDS.items():
+        s = find(b"START OF " + kind_bytes + b" MAP")
+        e = find(b"END OF " + kind_bytes + b" MAP")
+        if len(s) != len(e):
+            i = s[len(e)] if len(s) > len(e) else e[len(s)]
+            raise IonexError(f"{where(name, lineno(i))}{kind.upper()} map is not closed by "
+                             f"END OF {kind.upper()} MAP (truncated file?): "
+                             f"{len(s)} START vs {len(e)} END records")
+        map_starts.append(s)
+        map_kinds += [kind] * len(s)
+    mstart = np.concatenate(map_starts)
+    kinds = np.array(map_kinds)
+    order = np.argsort(mstart, kind="stable")
+    mstart, kinds = mstart[order], kinds[order]
+    n_tec = int(np.sum(kinds == "tec"))
+    if n_tec == 0:
+        raise IonexError(f"{name}: no TEC map in the file")
+    if hdr.n_maps is not None and n_tec != hdr.n_maps:
+        raise IonexError(f"{name}: header says {hdr.n_maps} maps (# OF MAPS IN FILE), "
+                         f"the file has {n_tec} TEC maps")
+    epochs = find(b"EPOCH OF CURRENT MAP")
+    lat_lines = find(b"LAT/LON1/LON2/DLON/H")
+    exps = find(b"EXPONENT")
+    records = rec_lines
+
+    nlat, nlon = hdr.nlat, hdr.nlon
+    k = -(-nlon // FIELDS_PER_LINE)
+    # Each map: one epoch record, optional EXPONENT, nlat rows of (LAT record + k lines).
+    map_of_lat = np.searchsorted(mstart, lat_lines, side="right") - 1
+    if len(lat_lines) and map_of_lat[0] < 0:
+        raise IonexError(f"{where(name, lineno(lat_lines[0]))}LAT/LON1/LON2/DLON/H record "
+                         "outside a map")
+    counts = np.bincount(map_of_lat, minlength=len(mstart))
+    bad = np.flatnonzero(counts != nlat)
+    if len(bad):
+        m = bad[0]
+        raise IonexError(f"{where(name, lineno(mstart[m]))}{kinds[m].upper()} map has "
+                         f"{counts[m]} latitude rows, expected {nlat} from LAT1 / LAT2 / DLAT")
+    nxt = records[np.searchsorted(records, lat_lines, side="right").clip(max=len(records) - 1)]
+    short = np.flatnonzero(nxt - lat_lines != k + 1)
+    if len(short):
+        i = lat_lines[short[0]]
+        found = int(nxt[short[0]] - i - 1)
+        raise IonexError(f"{where(name, lineno(i))}expected {k} lines of values after "
+                         f"LAT/LON1/LON2/DLON/H ({nlon} values), found {found}")
+    _check_row_records(body, starts, lat_lines, hdr, name, lineno)
+
+    values = _read_fields(buf, starts, ends, lat_lines, k, nlon, name, lineno)
+    values = values.reshape(len(mstart), nlat, nlon)
+
+    exponent = np.full(len(mstart), hdr.exponent, dtype=np.int64)
+    for i in exps:
+        m = int(np.searchsorted(mstart, i, side="right") - 1)
+        if m >= 0:
+            try:
+                exponent[m] = int(text(int(i))[:60].split()[0])
+            except (ValueError, IndexError):
+                raise IonexError(f"{where(name, lineno(i))}unreadable EXPONENT") from None
+    times = np.empty(len(mstart), dtype="datetime64[ns]")
+    map_of_epoch = np.searchsorted(mstart, epochs, side="right") - 1
+    seen = np.zeros(len(mstart), dtype=bool)
+    for i, m in zip(epochs, map_of_epoch, strict=True):
+        if m < 0:
+            continue
+        times[m] = _epoch(text(int(i)), name, lineno(i))
+        seen[m] = True
+    if not seen.all():
+        m = int(np.flatnonzero(~seen)[0])
+        raise IonexError(f"{where(name, lineno(mstart[m]))}map has no EPOCH OF CURRENT MAP")
+    scaled = values.astype(np.float32)
+    # Divide by 10**-exponent rather than multiply by 10**exponent: 341 / 10 is the float32
+    # nearest 34.1, 341 * 0.1 is not.
+    scaled /= (10.0 ** -exponent[:, None, None]).astype(np.float32)
+    scaled[values == MISSING] = np.nan
+    return _dataset(scaled, times, kinds, hdr, name)
+
+
+def _check_row_records(body: bytes, starts: np.ndarray, lat_lines: np.ndarray,
+                       hdr: IonexHeader, name: str, lineno: Any) -> None:
+    """The LAT records (``2X,5F6.1``) must match the header grid."""
+    buf = np.frombuffer(body, dtype=np.uint8)
+    padded = np.concatenate([buf, np.full(32, 32, np.uint8)])
+    raw = np.lib.stride_tricks.sliding_window_view(padded, 24)[starts[lat_lines] + 2]
+    text = np.ascontiguousarray(raw).view("S24").ravel()
+    unique, inverse = np.unique(text, return_inverse=True)
+    expected_lon = np.array(hdr.lon)
+    expected_lat = np.tile(hdr.lat_values, len(lat_lines) // hdr.nlat)
+    parsed = np.empty((len(unique), 4))
+    for u, record in enumerate(unique.tolist()):
+        try:
+            parsed[u] = [float(record[i:i + 6]) for i in range(0, 24, 6)]
+        except ValueError:
+            j = int(np.flatnonzero(inverse == u)[0])
+            raise IonexError(f"{where(name, lineno(lat_lines[j]))}unreadable "
+                             "LAT/LON1/LON2/DLON/H record") from None
+    fields = parsed[inverse.ravel()]
+    wrong = np.flatnonzero((np.abs(fields[:, 0] - expected_lat) > 1e-3)
+                           | np.any(np.abs(fields[:, 1:] - expected_lon) > 1e-3, axis=1))
+    if len(wrong):
+        j = wrong[0]
+        raise IonexError(f"{where(name, lineno(lat_lines[j]))}row is at lat {fields[j, 0]:g}, "
+                         f"lon {fields[j, 1]:g}..{fields[j, 2]:g} step {fields[j, 3]:g}; "
+                         f"the header grid expects lat {expected_lat[j]:g}, lon "
+                         f"{hdr.lon[0]:g}..{hdr.lon[1]:g} step {hdr.lon[2]:g}")
+
+
+def _read_fields(buf: np.ndarray, starts: np.ndarray, ends: np.ndarray, lat_lines: np.ndarray,
+                 k: int, nlon: int, name: str, lineno: Any) -> np.ndarray:
+    """Decode the ``I5`` value fields of every row at once (vectorised)."""
+    data_lines = (lat_lines[:, None] + 1 + np.arange(k)[None, :]).ravel()
+    s, e = starts[data_lines], ends[data_lines]
+    last = (nlon - (k - 1) * FIELDS_PER_LINE) * FIELD_WIDTH
+    layout = np.array([LINE_WIDTH] * (k - 1) + [last])
+    if np.array_equal((e - s).reshape(-1, k), np.broadcast_to(layout, (len(lat_lines), k))):
+        # The usual layout: full lines of 80 characters; copy each row's block, then
+        # drop the newlines between its lines.
+        span = (k - 1) * (LINE_WIDTH + 1) + last
+        offsets = np.concatenate([j * (LINE_WIDTH + 1) + np.arange(n)
+                                  for j, n in enumerate(layout)])
+        block = np.lib.stride_tricks.sliding_window_view(buf, span)[s[::k]]
+        chars = block[:, offsets]
+    else:
+        idx = s[:, None] + np.arange(LINE_WIDTH)[None, :]
+        inside = idx < e[:, None]
+        chars = np.where(inside, buf[np.minimum(idx, len(buf) - 1)], 32).astype(np.uint8)
+        for long in np.flatnonzero(e - s > LINE_WIDTH).tolist():
+            if buf[s[long] + LINE_WIDTH:e[long]].tobytes().strip():
+                raise IonexError(f"{where(name, lineno(data_lines[long]))}more than "
+                                 f"{FIELDS_PER_LINE} values on a line")
+        chars = chars.reshape(len(lat_lines), k * FIELDS_PER_LINE * FIELD_WIDTH)
+        chars = np.ascontiguousarray(chars[:, : nlon * FIELD_WIDTH])
+    fields = chars.reshape(len(lat_lines), nlon, FIELD_WIDTH)
+    digit = fields - np.uint8(48)
+    isdigit = digit < 10
+    blank = fields == 32
+    minus_at = np.flatnonzero(chars == 45)
+    n_valid = np.count_nonzero(isdigit) + np.count_nonzero(blank) + len(minus_at)
+    ok = bool(n_valid == chars.size and isdigit[..., -1].all())
+    for j in range(1, FIELD_WIDTH - 1):
+        # A blank after a digit or sign, or a sign after a digit: not a right-justified I5.
+        ok = ok and not bool((blank[..., j] & ~blank[..., j - 1]).any())
+    if ok and len(minus_at):
+        before = chars.reshape(-1)[minus_at - 1]
+        ok = bool(np.all((minus_at % FIELD_WIDTH == 0) | (before == 32)))
+    if not ok:
+        _raise_field_error(fields, data_lines, k, nlon, name, lineno)
+    digits = np.where(isdigit, digit, np.uint8(0))
+    value: np.ndarray = digits[..., 0].astype(np.int32)
+    for j in range(1, FIELD_WIDTH):
+        value *= 10
+        value += digits[..., j]
+    if len(minus_at):
+        value.reshape(-1)[minus_at // FIELD_WIDTH] *= -1
+    return value
+
+
+def _raise_field_error(fields: np.ndarray, data_lines: np.ndarray, k: int, nlon: int,
+                       name: str, lineno: Any) -> None:
+    """Find the first bad field and raise an error naming its line."""
+    isdigit = (fields >= 48) & (fields <= 57)
+    isspace = fields == 32
+    isminus = fields == 45
+    started = np.logical_or.accumulate(~isspace, axis=2)
+    first = started & ~np.concatenate(
+        [np.zeros_like(started[..., :1]), started[..., :-1]], axis=2)
+    ok = (isdigit | (isspace & ~started) | (isminus & first)).all(axis=2) & isdigit[..., -1]
+    row, field = np.argwhere(~ok)[0]
+    line = data_lines[row * k + field // FIELDS_PER_LINE]
+    text = fields[row, field].tobytes().decode("latin-1")
+    n_found = int(np.sum((~isspace[row]).any(axis=1)))
+    if n_found < nlon and not text.strip():
+        raise IonexError(f"{where(name, lineno(line))}expected {nlon} values in the row, "
+                         f"found {n_found}")
+    raise IonexError(f"{where(name, lineno(line))}value {field + 1} of the row is not an "
+                     f"integer I5 field: {text!r}")
+
+
+def _epoch(line: str, name: str, lineno: int) -> np.datetime64:
+    """``EPOCH OF CURRENT MAP``: year, month, day, hour, minute, second (``6I6``)."""
+    try:
+        y, mo, d, h, mi, sec = (float(v) for v in line[:60].split()[:6])
+        whole = int(sec)
+        stamp = pd.Timestamp(int(y), int(mo), int(d)) + pd.Timedelta(
+            hours=int(h), minutes=int(mi), seconds=whole,
+            microseconds=round((sec - whole) * 1e6))
+    except (ValueError, TypeError):
+        raise IonexError(f"{where(name, lineno)}unreadable EPOCH OF CURRENT MAP: "
+                         f"{line[:60].strip()!r}") from None
+    return np.datetime64(stamp.as_unit("ns").asm8)
+
+
+def _dataset(values: np.ndarray, times: np.ndarray, kinds: np.ndarray, hdr: IonexHeader,
+             name: str) -> xr.Dataset:
+    lat = hdr.lat_values
+    lon = hdr.lon_values
+    lat_order = np.argsort(lat)
+    lon_order = np.argsort(lon)
+    data_vars = {}
+    tec_times = None
+    for kind in ("tec", "rms", "height"):
+        sel = kinds == kind
+        if not sel.any():
+            continue
+        t = times[sel]
+        order = np.argsort(t, kind="stable")
+        v = values[np.flatnonzero(sel)[order]]
+        v = np.ascontiguousarray(v[:, _as_slice(lat_order)][:, :, _as_slice(lon_order)])
+        if tec_times is None:
+            tec_times = t[order]
+        elif not np.array_equal(t[order], tec_times):
+            raise IonexError(f"{name}: the {kind.upper()} map epochs differ from the TEC map "
+                             "epochs")
+        data_vars[kind] = (("time", "lat", "lon"), v,
+                           {"units": _UNITS[kind], "long_name": _LONG_NAME[kind]})
+    ds = xr.Dataset(
+        data_vars,
+        coords={
+            "time": ("time", tec_times, {"standard_name": "time", "long_name": "map epoch (UTC)"}),
+            "lat": ("lat", lat[lat_order], {"units": "degrees_north", "standard_name": "latitude",
+                                            "long_name": "geocentric latitude"}),
+            "lon": ("lon", lon[lon_order], {"units": "degrees_east",
+                                            "standard_name": "longitude"}),
+        },
+        attrs=hdr.attrs(name),
+    )
+    ds["tec"].attrs["standard_name"] = "atmosphere_mass_content_of_electrons"
+    ds["tec"].attrs["comment"] = "1 TECU = 1e16 electrons per square metre"
+    return ds
+
+
+def _as_slice(order: np.ndarray) -> slice | np.ndarray:
+    """A view-making slice for a sort order that is just ascending or descending."""
+    if np.array_equal(order, np.arange(len(order))):
+        return slice(None)
+    if np.array_equal(order, np.arange(len(order))[::-1]):
+        return slice(None, None, -1)
+    return order
+
+
+register("ionex", can_read, read, "IONEX 1.0/1.1 global ionosphere maps (.INX, .YYi; .gz/.Z)")

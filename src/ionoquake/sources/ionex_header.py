@@ -1,0 +1,254 @@
+"""The IONEX header: records, tolerant label matching, the grid it defines.
+
+Producers differ in small ways the reader tolerates without guessing values:
+labels shifted off column 61 or spelled with underscores (``MAPPING_FUNCTION``),
+numbers written as ``.0``, float seconds in epochs, unknown records (ignored, and
+listed in ``attrs["ignored_records"]``). Anything that would change a value --
+an unreadable grid, a grid whose steps do not divide its range -- is an error.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ionoquake.errors import IonoquakeError, where
+
+LABELS = (
+    "IONEX VERSION / TYPE", "PGM / RUN BY / DATE", "DESCRIPTION", "COMMENT",
+    "EPOCH OF FIRST MAP", "EPOCH OF LAST MAP", "INTERVAL", "# OF MAPS IN FILE",
+    "MAPPING FUNCTION", "ELEVATION CUTOFF", "OBSERVABLES USED", "# OF STATIONS",
+    "# OF SATELLITES", "BASE RADIUS", "MAP DIMENSION", "HGT1 / HGT2 / DHGT",
+    "LAT1 / LAT2 / DLAT", "LON1 / LON2 / DLON", "EXPONENT", "START OF AUX DATA",
+    "END OF AUX DATA", "PRN / BIAS / RMS", "STATION / BIAS / RMS", "SYS / #STA / #SAT",
+    "SYS / DCB SOURCE", "DOI", "LICENSE OF USE", "STATION INFORMATION",
+)
+_BY_LENGTH = sorted(LABELS, key=len, reverse=True)
+
+
+class IonexError(IonoquakeError):
+    """An IONEX file is malformed; the message names the file and line."""
+
+
+@dataclass
+class IonexHeader:
+    """The header records that define how to read the maps, plus descriptive metadata."""
+
+    version: str = ""
+    system: str = ""
+    program: str = ""
+    run_by: str = ""
+    date: str = ""
+    n_maps: int | None = None
+    interval_s: float | None = None
+    first_epoch: str = ""
+    last_epoch: str = ""
+    mapping_function: str = ""
+    elevation_cutoff_deg: float | None = None
+    observables: str = ""
+    n_stations: int | None = None
+    n_satellites: int | None = None
+    base_radius_km: float | None = None
+    map_dimension: int = 2
+    hgt: tuple[float, float, float] = (np.nan, np.nan, 0.0)
+    lat: tuple[float, float, float] = (np.nan, np.nan, np.nan)
+    lon: tuple[float, float, float] = (np.nan, np.nan, np.nan)
+    exponent: int = -1  # the specification's default
+    description: list[str] = field(default_factory=list)
+    comments: list[str] = field(default_factory=list)
+    satellites: list[str] = field(default_factory=list)
+    stations: list[str] = field(default_factory=list)
+    ignored: list[str] = field(default_factory=list)
+
+    @property
+    def nlat(self) -> int:
+        return _count(*self.lat)
+
+    @property
+    def nlon(self) -> int:
+        return _count(*self.lon)
+
+    @property
+    def lat_values(self) -> np.ndarray:
+        return np.round(self.lat[0] + self.lat[2] * np.arange(self.nlat), 6)
+
+    @property
+    def lon_values(self) -> np.ndarray:
+        return np.round(self.lon[0] + self.lon[2] * np.arange(self.nlon), 6)
+
+    def attrs(self, name: str) -> dict[str, Any]:
+        """Dataset attributes (CF global attributes plus the IONEX header)."""
+        producer = self.run_by.strip()
+        out: dict[str, Any] = {
+            "Conventions": "CF-1.8",
+            "title": (self.comments[0] if self.comments else "IONEX global ionosphere maps"),
+            "institution": producer,
+            "source": self.program.strip(),
+            "source_file": name,
+            "ionex_version": self.version,
+            "producer": producer,
+            "product": product_id(name),
+            "gnss_system": self.system,
+            "created": self.date.strip(),
+            "shell_height_km": float(self.hgt[0]),
+            "mapping_function": self.mapping_function,
+            "observables": self.observables,
+            "exponent": int(self.exponent),
+            "lat_step_deg": float(self.lat[2]),
+            "lon_step_deg": float(self.lon[2]),
+        }
+        optional = {
+            "elevation_cutoff_deg": self.elevation_cutoff_deg,
+            "base_radius_km": self.base_radius_km,
+            "interval_s": self.interval_s,
+            "n_stations": self.n_stations,
+            "n_satellites": self.n_satellites,
+        }
+        out.update({k: v for k, v in optional.items() if v is not None})
+        if self.description:
+            out["description"] = "\n".join(self.description)
+        if self.comments:
+            out["comment"] = "\n".join(self.comments)
+        if self.satellites:
+            out["satellites"] = " ".join(self.satellites)
+        if self.stations:
+            out["stations"] = " ".join(self.stations)
+        if self.ignored:
+            out["ignored_records"] = "; ".join(self.ignored)
+        return out
+
+
+def product_id(file_name: str) -> str:
+    """The product a file belongs to, from its name: ``codg``, ``jplg``, ``cod0opsfin``...
+
+    Short names (``codg0080.20i``) give their four-letter centre+type code; long IGS
+    names (``COD0OPSFIN_...``) their first ten characters; both lower case.
+    """
+    base = file_name.split("/")[-1]
+    if (len(base) > 10 and base[9:11] in ("N_", "L_", "R_", "P_")) or "_" in base[:11]:
+        return base[:10].lower()
+    return base[:4].lower()
+
+
+def _count(start: float, stop: float, step: float) -> int:
+    if step == 0:
+        return 1
+    n = (stop - start) / step
+    if n < 0 or abs(n - round(n)) > 1e-6:
+        raise ValueError(f"step {step:g} does not divide the range {start:g}..{stop:g}")
+    return round(n) + 1
+
+
+def split_label(line: str) -> tuple[str, str]:
+    """``(content, label)`` of a header line, tolerating shifted or underscored labels."""
+    body = line.rstrip()
+    tail = body[60:].strip().replace("_", " ")
+    if tail in LABELS:
+        return body[:60], tail
+    norm = body.replace("_", " ")
+    for label in _BY_LENGTH:
+        if norm.endswith(label):
+            return body[: len(norm) - len(label)], label
+    return body[:60], tail
+
+
+def _floats(content: str, n: int, width: int = 6, offset: int = 2) -> tuple[float, ...]:
+    """``n`` fixed-width floats (IONEX ``2X,nF6.1``), falling back to whitespace split."""
+    try:
+        fixed = tuple(float(content[offset + i * width: offset + (i + 1) * width])
+                      for i in range(n))
+        return fixed
+    except ValueError:
+        parts = content.split()
+        if len(parts) < n:
+            raise ValueError(f"expected {n} numbers, found {len(parts)}") from None
+        return tuple(float(p) for p in parts[:n])
+
+
+def parse_header(text: str, name: str) -> IonexHeader:
+    """Parse the header (everything before ``END OF HEADER``)."""
+    hdr = IonexHeader()
+    lines = text.split("\n")
+    if not lines or "IONEX VERSION / TYPE" not in lines[0]:
+        raise IonexError(f"{where(name, 1)}not an IONEX file: the first record is not "
+                         "IONEX VERSION / TYPE")
+    seen: set[str] = set()
+    in_aux = False
+    for n, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        content, label = split_label(line)
+        try:
+            in_aux = _apply(hdr, label, content, in_aux)
+        except ValueError as exc:
+            raise IonexError(f"{where(name, n)}unreadable {label}: {exc}") from None
+        seen.add(label)
+    for required in ("LAT1 / LAT2 / DLAT", "LON1 / LON2 / DLON", "HGT1 / HGT2 / DHGT"):
+        if required not in seen:
+            raise IonexError(f"{name}: header has no {required} record")
+    try:
+        hdr.nlat, hdr.nlon  # noqa: B018 -- validates the grid
+    except ValueError as exc:
+        raise IonexError(f"{name}: bad grid in header: {exc}") from None
+    return hdr
+
+
+def _apply(hdr: IonexHeader, label: str, c: str, in_aux: bool) -> bool:
+    """Store one record's content in ``hdr``; return whether we are inside AUX DATA."""
+    if label == "START OF AUX DATA":
+        return True
+    if label == "END OF AUX DATA":
+        return False
+    if label == "PRN / BIAS / RMS":
+        prn = c[:6].strip()
+        hdr.satellites.append(prn if prn[:1].isalpha() else f"G{int(prn):02d}")
+    elif label == "STATION / BIAS / RMS":
+        hdr.stations.append(c[3:10].split()[-1] if c[3:10].split() else c.split()[0])
+    elif in_aux:
+        return True
+    elif label == "IONEX VERSION / TYPE":
+        hdr.version = c[:8].strip()
+        hdr.system = c[40:60].strip()
+        if c[20:21] not in ("I", ""):
+            raise ValueError(f"file type {c[20:21]!r} is not I (ionosphere maps)")
+    elif label == "PGM / RUN BY / DATE":
+        hdr.program, hdr.run_by, hdr.date = c[:20].strip(), c[20:40].strip(), c[40:60].strip()
+    elif label == "DESCRIPTION":
+        hdr.description.append(c.rstrip())
+    elif label == "COMMENT":
+        hdr.comments.append(c.rstrip())
+    elif label == "EPOCH OF FIRST MAP":
+        hdr.first_epoch = " ".join(c.split())
+    elif label == "EPOCH OF LAST MAP":
+        hdr.last_epoch = " ".join(c.split())
+    elif label == "INTERVAL":
+        hdr.interval_s = float(c.split()[0])
+    elif label == "# OF MAPS IN FILE":
+        hdr.n_maps = int(c.split()[0])
+    elif label == "MAPPING FUNCTION":
+        hdr.mapping_function = c.strip()
+    elif label == "ELEVATION CUTOFF":
+        hdr.elevation_cutoff_deg = float(c.split()[0])
+    elif label == "OBSERVABLES USED":
+        hdr.observables = c.strip()
+    elif label == "# OF STATIONS":
+        hdr.n_stations = int(c.split()[0])
+    elif label == "# OF SATELLITES":
+        hdr.n_satellites = int(c.split()[0])
+    elif label == "BASE RADIUS":
+        hdr.base_radius_km = float(c.split()[0])
+    elif label == "MAP DIMENSION":
+        hdr.map_dimension = int(c.split()[0])
+    elif label == "HGT1 / HGT2 / DHGT":
+        hdr.hgt = _floats(c, 3)  # type: ignore[assignment]
+    elif label == "LAT1 / LAT2 / DLAT":
+        hdr.lat = _floats(c, 3)  # type: ignore[assignment]
+    elif label == "LON1 / LON2 / DLON":
+        hdr.lon = _floats(c, 3)  # type: ignore[assignment]
+    elif label == "EXPONENT":
+        hdr.exponent = int(c.split()[0])
+    elif label not in LABELS:
+        hdr.ignored.append(label or c.strip()[:20])
+    return False
