@@ -36,7 +36,7 @@ fetch_app = typer.Typer(
 app.add_typer(fetch_app, name="fetch")
 
 err = Console(stderr=True, highlight=False, soft_wrap=True)
-out = Console(highlight=False)
+out = Console(highlight=False, soft_wrap=True)
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -182,6 +182,8 @@ def parse_header(text: str, name: str) -> IonexHeader:
         content, label = split_label(line)
         try:
             in_aux = _apply(hdr, label, content, in_aux)
+        except IndexError:
+            raise IonexError(f"{where(name, n)}{label} record has no value") from None
         except ValueError as exc:
             raise IonexError(f"{where(name, n)}unreadable {label}: {exc}") from None
         seen.add(label)

@@ -1,0 +1,271 @@
+"""The IONEX reader against the real files of every analysis centre in ../shared/data/ionex."""
+
+from __future__ import annotations
+
+import gzip
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from ionoquake.errors import IonoquakeError
+from ionoquake.sources import ionex, read
+from ionoquake.sources.ionex import IonexError
+from ionoquake.sources.ionex_write import to_ionex_text
+from tests.sources.ionex_reference import reference_maps, text_of
+
+HALF_STEP = 0.0051  # TECU: float32 storage of values given to 0.1 (or 0.01) TECU
+
+ALL_FILES = sorted(
+    p.relative_to(Path(__file__).resolve().parents[3] / "shared" / "data" / "ionex")
+    for p in (Path(__file__).resolve().parents[3] / "shared" / "data" / "ionex").glob("*/*")
+    if not p.name.endswith(".cdf")
+)
+
+
+def _epoch_key(t: np.datetime64) -> str:
+    ts = pd.Timestamp(t)
+    return f"{ts.year} {ts.month} {ts.day} {ts.hour} {ts.minute} {ts.second}"
+
+
+@pytest.mark.parametrize("relpath", ALL_FILES, ids=str)
+def test_every_file_reads_to_the_values_in_its_text(shared_data: Path, relpath: Path) -> None:
+    path = shared_data / "ionex" / relpath
+    ds = ionex.read(path)
+    ref = reference_maps(path)
+    assert set(ds.dims) == {"time", "lat", "lon"}
+    assert ds["tec"].attrs["units"] == "TECU"
+    assert ds["lat"].attrs["units"] == "degrees_north"
+    for coord in ("time", "lat", "lon"):
+        assert ds.indexes[coord].is_monotonic_increasing and ds.indexes[coord].is_unique
+    n_tec = sum(1 for kind, _ in ref if kind == "tec")
+    assert ds.sizes["time"] == n_tec
+    epochs = [_epoch_key(t) for t in ds["time"].values]
+    lat_index = {float(lat): i for i, lat in enumerate(ds["lat"].values)}
+    arrays = {kind: ds[kind].values for kind in ds.data_vars}
+    for (kind, epoch), rows in ref.items():
+        m = epochs.index(epoch)
+        for lat, values in rows.items():
+            got = arrays[kind][m, lat_index[lat]]
+            want = np.array([np.nan if v is None else v for v in values])
+            np.testing.assert_allclose(got, want, atol=HALF_STEP, rtol=0)
+
+
+def test_code_first_row_matches_file_line_650(shared_data: Path) -> None:
+    # codg0080.20i line 649-650: 87.5 row of the 2020-01-08 00:00 TEC map starts
+    # "    5    5    6    6    6    6 ..." in 0.1 TECU.
+    ds = ionex.read(shared_data / "ionex/code_esa_2020008-010/codg0080.20i.gz")
+    row = ds["tec"].sel(time="2020-01-08T00:00", lat=87.5).values
+    np.testing.assert_allclose(row[:6], [0.5, 0.5, 0.6, 0.6, 0.6, 0.6], atol=1e-6)
+    assert ds.sizes["time"] == 25
+    # The 24:00 map is read as the next day's 00:00.
+    assert ds["time"].values[-1] == np.datetime64("2020-01-09T00:00")
+    assert ds.attrs["producer"] == "AIUB"
+    assert ds.attrs["shell_height_km"] == 450.0
+    assert ds.attrs["n_stations"] == 264
+
+
+def test_jpl_el_salvador_day_values_lines_3495_and_8643(shared_data: Path) -> None:
+    # jplg0130.01i: 2001-01-13 17:00 map, 87.5 row: TEC "144 143 143" (line 3495),
+    # RMS "26 26 26" (line 8643), in 0.1 TECU; maps at odd hours, 12 per file.
+    ds = ionex.read(shared_data / "ionex/jpl_2000326-2001014/jplg0130.01i.gz")
+    assert ds.sizes["time"] == 12
+    assert str(ds["time"].values[0])[:16] == "2001-01-13T01:00"
+    m = ds.sel(time="2001-01-13T17:00", lat=87.5)
+    np.testing.assert_allclose(m["tec"].values[:3], [14.4, 14.3, 14.3], atol=1e-5)
+    np.testing.assert_allclose(m["rms"].values[:3], [2.6, 2.6, 2.6], atol=1e-5)
+    assert ds.attrs["source"] == "GIM V3.0"
+
+
+def test_values_run_together_are_split_by_column(shared_data: Path) -> None:
+    # orekit_jammed-fields.14i: lat 22.5 row begins "1015710167 9847" at exponent -2.
+    ds = ionex.read(shared_data / "ionex/edge_cases/orekit_jammed-fields.14i")
+    row = ds["tec"].isel(time=0).sel(lat=22.5).values
+    np.testing.assert_allclose(row[:3], [101.57, 101.67, 98.47], atol=1e-4)
+    assert ds.sizes["lat"] == 3
+    assert ds.attrs["exponent"] == -2
+    assert ds.attrs["ionex_version"] == "1.1"
+
+
+def test_unix_compress_file_equals_its_decompressed_text(shared_data: Path) -> None:
+    path = shared_data / "ionex/single_days/jplg0310.12i.Z"
+    a = ionex.read(path)
+    b = ionex.parse(text_of(path).encode("latin-1"), "plain")
+    assert a["tec"].equals(b["tec"]) and a["rms"].equals(b["rms"])
+    assert a.attrs["product"] == "jplg"
+
+
+def test_new_long_names_give_their_product(shared_data: Path) -> None:
+    ds = ionex.read(shared_data / "ionex/single_days/COD0OPSFIN_20240350000_01D_01H_GIM.INX.gz")
+    assert ds.attrs["product"] == "cod0opsfin"
+    assert ionex.product_id("igsg3410.12i") == "igsg"
+    assert ds.attrs["mapping_function"] == "NONE"
+
+
+def test_klobuchar_style_product_has_no_rms(shared_data: Path) -> None:
+    ds = ionex.read(shared_data / "ionex/single_days/CKMG0020.22I.gz")
+    assert list(ds.data_vars) == ["tec"]
+    assert ds.attrs["shell_height_km"] == 350.0
+
+
+def test_dispatch_recognises_ionex_and_names_formats_otherwise(shared_data: Path,
+                                                              tmp_path: Path) -> None:
+    ds = read(shared_data / "ionex/code_esa_2020008-010/esag0080.20i.gz")
+    assert ds.sizes["time"] == 13
+    other = tmp_path / "notes.txt"
+    other.write_text("hello\n")
+    with pytest.raises(IonoquakeError, match=r"notes.txt: not a format .* known formats: .*ionex"):
+        read(other)
+
+
+@pytest.mark.parametrize("relpath", ALL_FILES, ids=str)
+def test_read_write_read_round_trip_is_exact(shared_data: Path, relpath: Path) -> None:
+    a = ionex.read(shared_data / "ionex" / relpath)
+    b = ionex.parse(to_ionex_text(a).encode(), "rt")
+    assert np.array_equal(a["time"].values, b["time"].values)
+    for var in a.data_vars:
+        assert np.array_equal(a[var].values, b[var].values, equal_nan=True), var
+
+
+# --- producer quirks and per-map records -----------------------------------------------
+
+
+def _small_text(shared_data: Path) -> str:
+    return text_of(shared_data / "ionex/edge_cases/orekit_jammed-fields.14i")
+
+
+def test_per_map_exponent_record_applies_to_its_map_only(shared_data: Path) -> None:
+    text = _small_text(shared_data)
+    start2 = text.index("     2                                                      START OF TEC MAP")
+    epoch2 = text.index("EPOCH OF CURRENT MAP", start2)
+    eol = text.index("\n", epoch2) + 1
+    text = text[:eol] + f"{-3:6d}{'':54}EXPONENT\n" + text[eol:]
+    ds = ionex.parse(text.encode(), "x")
+    first = ionex.parse(_small_text(shared_data).encode(), "x")
+    np.testing.assert_allclose(ds["tec"].isel(time=0), first["tec"].isel(time=0))
+    np.testing.assert_allclose(ds["tec"].isel(time=1), first["tec"].isel(time=1) / 10, rtol=1e-6)
+
+
+def test_9999_is_missing(shared_data: Path) -> None:
+    text = _small_text(shared_data).replace(" 8917 8768", " 9999 8768", 1)
+    ds = ionex.parse(text.encode(), "x")
+    assert np.isnan(ds["tec"].isel(time=0).sel(lat=25.0).values[0])
+    assert ds["tec"].isel(time=0).sel(lat=25.0).values[1] == pytest.approx(87.68, abs=1e-4)
+
+
+def test_shifted_labels_float_seconds_and_dot_numbers(shared_data: Path) -> None:
+    text = _small_text(shared_data)
+    text = text.replace("  6378.1                                                    BASE RADIUS",
+                        "  6378.1                                                  BASE RADIUS")
+    text = text.replace("   400.0 400.0   0.0", "   400.0 400.0    .0")
+    text = text.replace("  2014     2    13     2     0     0                        EPOCH OF CURRENT",
+                        "  2014     2    13     2     0   0.0                        EPOCH OF CURRENT")
+    ds = ionex.parse(text.encode(), "x")
+    assert ds.attrs["base_radius_km"] == 6378.1
+    assert ds["time"].values[0] == np.datetime64("2014-02-13T02:00")
+
+
+def test_regional_grid_with_positive_latitude_step(shared_data: Path) -> None:
+    ds = ionex.read(shared_data / "ionex/code_esa_2020008-010/codg0080.20i.gz")
+    region = ds.sel(lat=slice(30, 40), lon=slice(100, 130)).isel(time=slice(0, 3))
+    region.attrs.update(lat_step_deg=2.5, lon_step_deg=5.0)
+    text = to_ionex_text(region)
+    assert "    30.0  40.0   2.5" in text
+    back = ionex.parse(text.encode(), "regional")
+    assert back["tec"].equals(region["tec"])
+
+
+# --- bad input -----------------------------------------------------------------------------
+
+
+def test_truncated_file_names_the_file_and_line(shared_data: Path) -> None:
+    text = text_of(shared_data / "ionex/code_esa_2020008-010/esag0080.20i.gz")
+    cut = text[: len(text) // 2]
+    with pytest.raises(IonexError, match=r"^esag0080.20i line \d+: "):
+        ionex.parse(cut.encode(), "esag0080.20i")
+
+
+def test_truncated_gzip_is_a_clear_error(shared_data: Path, tmp_path: Path) -> None:
+    raw = (shared_data / "ionex/code_esa_2020008-010/esag0080.20i.gz").read_bytes()
+    bad = tmp_path / "esag0080.20i.gz"
+    bad.write_bytes(raw[: len(raw) // 3])
+    with pytest.raises(IonoquakeError, match="esag0080.20i.gz: corrupt or truncated gzip"):
+        ionex.read(bad)
+
+
+def test_not_ionex(tmp_path: Path) -> None:
+    bad = tmp_path / "codg0080.20i"
+    bad.write_text("time,latitude\n2020-01-01,3\n")
+    with pytest.raises(IonexError, match="codg0080.20i"):
+        ionex.read(bad)
+    hdr_only = tmp_path / "x.20i"
+    hdr_only.write_text(f"{'1.0':>8}{'':12}{'I':<20}{'GPS':<20}IONEX VERSION / TYPE\n")
+    with pytest.raises(IonexError, match="no END OF HEADER"):
+        ionex.read(hdr_only)
+
+
+def test_wrong_map_count(shared_data: Path) -> None:
+    text = _small_text(shared_data).replace(
+        "     2                                                      # OF MAPS IN FILE",
+        "     3                                                      # OF MAPS IN FILE")
+    with pytest.raises(IonexError, match=r"x: header says 3 maps .*file has 2 TEC maps"):
+        ionex.parse(text.encode(), "x")
+
+
+def test_corrupted_number_names_its_line(shared_data: Path) -> None:
+    text = _small_text(shared_data).replace(" 8917 8768", " 89x7 8768", 1)
+    with pytest.raises(IonexError, match=r"x line 23: value 1 of the row is not an integer I5 "
+                                         r"field: ' 89x7'"):
+        ionex.parse(text.encode(), "x")
+
+
+def test_short_row_names_its_line(shared_data: Path) -> None:
+    text = _small_text(shared_data).replace(" 8123 8264 8305 8276 8237 8308 8547 8807 8917\n",
+                                            " 8123 8264 8305 8276 8237\n", 1)
+    with pytest.raises(IonexError, match=r"x line 27: expected 73 values in the row, found 69"):
+        ionex.parse(text.encode(), "x")
+
+
+def test_row_at_wrong_latitude(shared_data: Path) -> None:
+    text = _small_text(shared_data).replace("    22.5-180.0", "    23.5-180.0", 1)
+    with pytest.raises(IonexError, match=r"row is at lat 23.5.*expects lat 22.5"):
+        ionex.parse(text.encode(), "x")
+
+
+@settings(max_examples=int(os.environ.get("IONOQUAKE_FUZZ_EXAMPLES", "300")), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_no_mutation_crashes_the_parser_with_a_foreign_error(shared_data: Path,
+                                                            data: st.DataObject) -> None:
+    text = bytearray(_small_text(shared_data).encode())
+    for _ in range(data.draw(st.integers(1, 4))):
+        op = data.draw(st.sampled_from(["flip", "cut", "dup", "del"]))
+        i = data.draw(st.integers(0, len(text) - 1))
+        if op == "flip":
+            text[i] = data.draw(st.integers(0, 255))
+        elif op == "cut":
+            del text[i:]
+        elif op == "dup":
+            j = data.draw(st.integers(i, min(len(text), i + 200)))
+            text[i:i] = text[i:j]
+        elif len(text) > i + 1:
+            j = data.draw(st.integers(i, min(len(text), i + 100)))
+            del text[i:j]
+        if not text:
+            text = bytearray(b"x")
+    try:
+        ds = ionex.parse(bytes(text), "fuzz")
+    except IonexError:
+        return
+    assert set(ds.dims) == {"time", "lat", "lon"}
+
+
+def test_gzip_file_and_plain_file_agree(shared_data: Path, tmp_path: Path) -> None:
+    src = shared_data / "ionex/code_esa_2020008-010/esag0090.20i.gz"
+    plain = tmp_path / "esag0090.20i"
+    plain.write_bytes(gzip.decompress(src.read_bytes()))
+    a, b = ionex.read(src), ionex.read(plain)
+    assert a["tec"].equals(b["tec"]) and a["rms"].equals(b["rms"])

@@ -1,0 +1,83 @@
+"""The ``ionoquake`` command as a user runs it: help, one-line errors, exit codes."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from ionoquake.cli import app
+from tests.conftest import LocalArchive
+from tests.sources.test_ionex_fetch import _record_code_days
+
+runner = CliRunner()
+
+
+def _run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "ionoquake.cli", *args], capture_output=True,
+                          text=True, timeout=300)
+
+
+def test_help_lists_the_commands() -> None:
+    result = runner.invoke(app, ["--help"])
+    assert result.exit_code == 0
+    for command in ("ingest", "info", "fetch", "demo"):
+        assert command in result.output
+
+
+def test_ingest_then_info(shared_data: Path, tmp_path: Path) -> None:
+    files = sorted((shared_data / "ionex/code_esa_2020008-010").glob("*.gz"))
+    result = runner.invoke(app, ["ingest", "--store", str(tmp_path), *map(str, files)])
+    assert result.exit_code == 0, result.output
+    assert "5 files: 5 added, 0 replaced, 0 unchanged" in result.output
+    again = runner.invoke(app, ["ingest", "--store", str(tmp_path), *map(str, files)])
+    assert "0 added, 0 replaced, 5 unchanged" in again.output
+    info = runner.invoke(app, ["info", "--store", str(tmp_path)])
+    assert "codg" in info.output and "esag" in info.output
+    assert "3 days 2020-01-08 .. 2020-01-10" in info.output
+    one = runner.invoke(app, ["info", str(files[0])])
+    assert "maps      25  2020-01-08T00:00 .. 2020-01-09T00:00 UTC, every 60 min" in one.output
+
+
+def test_bad_file_is_one_line_and_exit_2(shared_data: Path, tmp_path: Path) -> None:
+    bad = tmp_path / "codg0080.20i"
+    bad.write_bytes(b"\x1f\x8b" + b"garbage" * 10)
+    result = _run("ingest", "--store", str(tmp_path / "store"), str(bad))
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in result.stderr
+    assert lines[0].startswith("error: ") and "codg0080.20i" in lines[0]
+    assert not (tmp_path / "store" / "maps").exists() or not list(
+        (tmp_path / "store" / "maps").rglob("*.zarr"))
+
+
+def test_missing_file_and_bad_date_are_one_line_errors(tmp_path: Path) -> None:
+    result = _run("ingest", "--store", str(tmp_path), str(tmp_path / "nope.20i"))
+    assert result.returncode == 2 and "nope.20i: no such file" in result.stderr
+    result = _run("fetch", "gim", "--start", "2020-13-01", "--store", str(tmp_path))
+    assert result.returncode == 2
+    assert result.stderr.strip() == "error: --start '2020-13-01' is not a date YYYY-MM-DD"
+
+
+def test_fetch_gim_from_a_local_mirror_and_ingest(shared_data: Path, tmp_path: Path,
+                                                 local_archive: LocalArchive) -> None:
+    _record_code_days(shared_data, local_archive)
+    result = runner.invoke(app, ["fetch", "gim", "--start", "2020-01-08", "--end", "2020-01-10",
+                                 "--base-url", local_archive.url + "/CODE/",
+                                 "--store", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert "2 files (2 downloaded); not on the server: 2020-01-10" in result.output
+    info = runner.invoke(app, ["info", "--store", str(tmp_path)])
+    assert "codg" in info.output and "2 days" in info.output
+
+
+def test_demo_runs_offline_and_is_idempotent(tmp_path: Path) -> None:
+    first = _run("demo", "--output", str(tmp_path))
+    assert first.returncode == 0, first.stderr
+    assert "55 days written" in first.stdout
+    report = tmp_path / "report.html"
+    assert report.exists() and (tmp_path / "figures" / "tec_map_el_salvador.png").stat().st_size
+    second = _run("demo", "--output", str(tmp_path))
+    assert "0 days written, 55 already there" in second.stdout
