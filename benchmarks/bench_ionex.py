@@ -79,9 +79,9 @@ def main() -> int:
     for p in series:
         ionex.read(p)
     read_s = time.perf_counter() - t0
-    print(f"55-day JPL series: {n_bytes / 1e6:.1f} MB of IONEX text; parse {n_bytes / 1e6 / parse_s:.0f}"
-          f" MB/s ({parse_s:.2f} s); with gzip decompression {n_bytes / 1e6 / read_s:.0f} MB/s "
-          f"({read_s:.2f} s)")
+    mb = n_bytes / 1e6
+    print(f"55-day JPL series: {mb:.1f} MB of IONEX text; parse {mb / parse_s:.0f} MB/s "
+          f"({parse_s:.2f} s); with gzip decompression {mb / read_s:.0f} MB/s ({read_s:.2f} s)")
     return 0
 
 
