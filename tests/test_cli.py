@@ -81,3 +81,26 @@ def test_demo_runs_offline_and_is_idempotent(tmp_path: Path) -> None:
     assert report.exists() and (tmp_path / "figures" / "tec_map_el_salvador.png").stat().st_size
     second = _run("demo", "--output", str(tmp_path))
     assert "0 days written, 55 already there" in second.stdout
+
+
+def test_ingest_recognises_index_files(shared_data: Path, tmp_path: Path) -> None:
+    files = [shared_data / "indices/gfz_Kp_ap_Ap_SN_F107_nowcast_20250107-20250205.txt",
+             shared_data / "indices/omniweb_hourly_indices_2011.csv",
+             shared_data / "ionex/code_esa_2020008-010/codg0080.20i.gz"]
+    result = runner.invoke(app, ["ingest", "--store", str(tmp_path), *map(str, files)])
+    assert result.exit_code == 0, result.output
+    assert "3 files: 3 added" in result.output
+    again = runner.invoke(app, ["ingest", "--store", str(tmp_path), *map(str, files)])
+    assert "0 added, 0 replaced, 3 unchanged" in again.output
+    from ionoquake.store.indices import read_indices
+
+    kp = read_indices(tmp_path, "2011-03-11", "2011-03-12")["kp"]
+    assert len(kp) == 24 and kp.notna().all()
+
+
+def test_unknown_file_kind_is_named(tmp_path: Path) -> None:
+    other = tmp_path / "notes.txt"
+    other.write_text("hello\n")
+    result = _run("ingest", "--store", str(tmp_path / "s"), str(other))
+    assert result.returncode == 2
+    assert "notes.txt: not a file ionoquake can ingest" in result.stderr

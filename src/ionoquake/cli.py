@@ -81,23 +81,24 @@ def store_or_default(store: Path | None) -> Path:
 @app.command()
 @one_line_errors
 def ingest(
-    files: Annotated[list[Path], typer.Argument(help="IONEX files (.INX, .YYi; plain, .gz or .Z).",
-                                                show_default=False)],
+    files: Annotated[list[Path], typer.Argument(
+        help="IONEX maps (.INX, .YYi) or space-weather index files (CelesTrak SW, GFZ Kp, "
+             "Kyoto Dst, IRI apf107, OMNI); plain, .gz or .Z.", show_default=False)],
     store: StoreOption = None,
     product: Annotated[str | None, typer.Option(
-        help="Store under this product name instead of the one from the file name.")] = None,
+        help="Store maps under this product name instead of the one from the file name.")] = None,
 ) -> None:
-    """Ingest GIM files into the local archive (idempotent: re-ingesting changes nothing)."""
+    """Ingest files into the local archive (idempotent: re-ingesting changes nothing)."""
     from ionoquake.report.progress import progress_bar
     from ionoquake.store import maps
+    from ionoquake.store.ingest import ingest_path
 
     root = store_or_default(store)
     maps.clean(root)
     counts = {"added": 0, "unchanged": 0, "replaced": 0}
     with progress_bar("ingesting", total=len(files)) as advance:
         for path in files:
-            result = maps.ingest_file(root, path, product=product)
-            counts[result.status] += 1
+            counts[ingest_path(root, path, product=product).status] += 1
             advance()
     out.print(f"{len(files)} files: {counts['added']} added, {counts['replaced']} replaced, "
               f"{counts['unchanged']} unchanged -> {root}")
@@ -175,7 +176,40 @@ def demo(
 
 # --- (catalogue commands: issue B) ---------------------------------------------------
 
-# --- (index commands: issue B) -------------------------------------------------------
+# --- space-weather indices --------------------------------------------------------------
+
+
+@fetch_app.command("indices")
+@one_line_errors
+def fetch_indices(
+    start: Annotated[str, typer.Option(help="First day, YYYY-MM-DD.", show_default=False)],
+    end: Annotated[str | None, typer.Option(help="Last day, YYYY-MM-DD [default: start].")] = None,
+    source: Annotated[str, typer.Option(
+        help="gfz (Kp/ap/Ap/SN/F10.7 since 1932), gfz-nowcast, celestrak (SW-All) or "
+             "kyoto (hourly Dst).")] = "gfz",
+    cache: Annotated[Path | None, typer.Option(
+        help="Download folder [default: <store>/cache].")] = None,
+    base_url: Annotated[str | None, typer.Option(help="A mirror of the source.")] = None,
+    refresh: Annotated[bool, typer.Option(
+        "--refresh", help="Download again what is cached (not final Kyoto months).")] = False,
+    store: StoreOption = None,
+    no_ingest: Annotated[bool, typer.Option(
+        "--no-ingest", help="Only download; do not ingest into the archive.")] = False,
+) -> None:
+    """Download space-weather indices (cached) and ingest them into the archive."""
+    from ionoquake.sources import indices_fetch
+    from ionoquake.store.indices import ingest_indices
+
+    first, last = parse_day(start, "--start"), parse_day(end or start, "--end")
+    root = store_or_default(store)
+    got = indices_fetch.fetch(first, last, cache or root / "cache", source=source,
+                              base_url=base_url, refresh=refresh)
+    have = [f.path for f in got if f.path is not None]
+    missing = [f.url.rsplit("/", 1)[-1] for f in got if f.path is None]
+    if have and not no_ingest:
+        ingest_indices(root, have)
+    out.print(f"{len(have)} files ({sum(f.status == 'downloaded' for f in got)} downloaded)"
+              + (f"; not on the server: {', '.join(missing)}" if missing else ""))
 
 
 def main() -> None:

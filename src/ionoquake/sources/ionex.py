@@ -26,7 +26,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 import xarray as xr
 
 from ionoquake.errors import where
@@ -92,21 +91,31 @@ def parse(data: bytes, name: str = "<bytes>") -> xr.Dataset:
 
 
 def _parse_body(body: bytes, hdr: IonexHeader, name: str, line0: int) -> xr.Dataset:
-    buf = np.frombuffer(body, dtype=np.uint8)
-    ends = np.flatnonzero(buf == 10)
-    if len(ends) == 0 or ends[-1] != len(buf) - 1:
-        ends = np.append(ends, len(buf))
-    starts = np.concatenate(([0], ends[:-1] + 1))
+    try:
+        return _parse_records(body, hdr, name, line0, robust=False)
+    except IonexError:
+        # Labels off column 61 (or a damaged file): look for records anywhere in a line.
+        return _parse_records(body, hdr, name, line0, robust=True)
 
-    # Record lines are the lines with letters in them (value lines hold digits, blanks
-    # and minus signs only); each is keyed by its label, read at column 61 where the
-    # specification puts it, and found anywhere in the line for shifted labels.
-    upper = (buf >= 65) & (buf <= 90)
-    rec_lines = np.unique(np.searchsorted(ends, np.flatnonzero(upper)))
+
+def _locate_records(body: bytes, buf: np.ndarray, starts: np.ndarray, ends: np.ndarray,
+                    robust: bool) -> tuple[dict[str, list[int]], np.ndarray]:
+    """The record lines, grouped by label.
+
+    Value lines hold digits, blanks and minus signs only. The fast pass takes a line
+    as a record when column 61 (where the specification puts labels) holds a capital
+    letter; the robust pass takes every line with a capital letter anywhere and finds
+    its label even when shifted.
+    """
+    if robust:
+        upper = (buf >= 65) & (buf <= 90)
+        rec_lines = np.unique(np.searchsorted(ends, np.flatnonzero(upper)))
+    else:
+        col61 = buf[np.minimum(starts + 60, len(buf) - 1)]
+        rec_lines = np.flatnonzero((ends - starts > 60) & (col61 >= 65) & (col61 <= 90))
     by_label: dict[str, list[int]] = {}
-    rec_start = starts[rec_lines]
     key = np.lib.stride_tricks.sliding_window_view(
-        np.concatenate([buf, np.zeros(80, np.uint8)]), 20)[rec_start + 60]
+        np.concatenate([buf, np.zeros(80, np.uint8)]), 20)[starts[rec_lines] + 60]
     key_text = key.view("S20").ravel()
     for label in np.unique(key_text):
         rows = rec_lines[key_text == label]
@@ -119,6 +128,18 @@ def _parse_body(body: bytes, hdr: IonexHeader, name: str, line0: int) -> xr.Data
             by_label.setdefault(split_label(line)[1], []).append(i)
     for rows_list in by_label.values():
         rows_list.sort()
+    return by_label, rec_lines
+
+
+def _parse_records(body: bytes, hdr: IonexHeader, name: str, line0: int,
+                   robust: bool) -> xr.Dataset:
+    buf = np.frombuffer(body, dtype=np.uint8)
+    ends = np.flatnonzero(buf == 10)
+    if len(ends) == 0 or ends[-1] != len(buf) - 1:
+        ends = np.append(ends, len(buf))
+    starts = np.concatenate(([0], ends[:-1] + 1))
+
+    by_label, rec_lines = _locate_records(body, buf, starts, ends, robust)
 
     def find(literal: bytes) -> np.ndarray:
         return np.array(by_label.get(literal.decode(), []), dtype=np.int64)
@@ -175,6 +196,13 @@ def _parse_body(body: bytes, hdr: IonexHeader, name: str, line0: int) -> xr.Data
         found = int(nxt[short[0]] - i - 1)
         raise IonexError(f"{where(name, lineno(i))}expected {k} lines of values after "
                          f"LAT/LON1/LON2/DLON/H ({nlon} values), found {found}")
+    covered = np.zeros(len(starts), dtype=bool)
+    covered[rec_lines] = True
+    covered[(lat_lines[:, None] + 1 + np.arange(k)[None, :]).ravel()] = True
+    for i in np.flatnonzero(~covered & (ends > starts)).tolist():
+        if body[starts[i]:ends[i]].strip():
+            raise IonexError(f"{where(name, lineno(i))}line is neither a record nor part "
+                             "of a latitude row")
     _check_row_records(body, starts, lat_lines, hdr, name, lineno)
 
     values = _read_fields(buf, starts, ends, lat_lines, k, nlon, name, lineno)
@@ -243,14 +271,15 @@ def _read_fields(buf: np.ndarray, starts: np.ndarray, ends: np.ndarray, lat_line
     s, e = starts[data_lines], ends[data_lines]
     last = (nlon - (k - 1) * FIELDS_PER_LINE) * FIELD_WIDTH
     layout = np.array([LINE_WIDTH] * (k - 1) + [last])
+    # (lines longer than 80 characters take the general path below)
     if np.array_equal((e - s).reshape(-1, k), np.broadcast_to(layout, (len(lat_lines), k))):
-        # The usual layout: full lines of 80 characters; copy each row's block, then
-        # drop the newlines between its lines.
-        span = (k - 1) * (LINE_WIDTH + 1) + last
-        offsets = np.concatenate([j * (LINE_WIDTH + 1) + np.arange(n)
-                                  for j, n in enumerate(layout)])
-        block = np.lib.stride_tricks.sliding_window_view(buf, span)[s[::k]]
-        chars = block[:, offsets]
+        # The usual layout: full lines of 80 characters. Copy k whole 81-byte lines per
+        # row (reading past the short last line is harmless) and drop the newlines.
+        padded = np.concatenate([buf, np.zeros(k * (LINE_WIDTH + 1), np.uint8)])
+        block = np.lib.stride_tricks.sliding_window_view(padded, k * (LINE_WIDTH + 1))
+        rows = block[s[::k]].reshape(len(lat_lines), k, LINE_WIDTH + 1)[:, :, :LINE_WIDTH]
+        chars = rows.reshape(len(lat_lines), k * LINE_WIDTH)[:, : nlon * FIELD_WIDTH]
+        chars = np.ascontiguousarray(chars)
     else:
         idx = s[:, None] + np.arange(LINE_WIDTH)[None, :]
         inside = idx < e[:, None]
@@ -276,7 +305,7 @@ def _read_fields(buf: np.ndarray, starts: np.ndarray, ends: np.ndarray, lat_line
         ok = bool(np.all((minus_at % FIELD_WIDTH == 0) | (before == 32)))
     if not ok:
         _raise_field_error(fields, data_lines, k, nlon, name, lineno)
-    digits = np.where(isdigit, digit, np.uint8(0))
+    digits = np.maximum(fields, np.uint8(48)) - np.uint8(48)  # blanks and signs count 0
     value: np.ndarray = digits[..., 0].astype(np.int32)
     for j in range(1, FIELD_WIDTH):
         value *= 10
@@ -310,15 +339,15 @@ def _raise_field_error(fields: np.ndarray, data_lines: np.ndarray, k: int, nlon:
 def _epoch(line: str, name: str, lineno: int) -> np.datetime64:
     """``EPOCH OF CURRENT MAP``: year, month, day, hour, minute, second (``6I6``)."""
     try:
-        y, mo, d, h, mi, sec = (float(v) for v in line[:60].split()[:6])
-        whole = int(sec)
-        stamp = pd.Timestamp(int(y), int(mo), int(d)) + pd.Timedelta(
-            hours=int(h), minutes=int(mi), seconds=whole,
-            microseconds=round((sec - whole) * 1e6))
-    except (ValueError, TypeError):
+        y, mo, d, h, mi = (int(v) for v in line[:60].split()[:5])
+        sec = float(line[:60].split()[5])
+        if not (1 <= mo <= 12 and 0 <= h <= 24 and 0 <= mi < 60 and 0 <= sec < 61):
+            raise ValueError
+        day = np.datetime64(f"{y:04d}-{mo:02d}-{d:02d}", "ns")
+    except (ValueError, TypeError, IndexError):
         raise IonexError(f"{where(name, lineno)}unreadable EPOCH OF CURRENT MAP: "
                          f"{line[:60].strip()!r}") from None
-    return np.datetime64(stamp.as_unit("ns").asm8)
+    return day + np.timedelta64(round((h * 3600 + mi * 60 + sec) * 1e9), "ns")
 
 
 def _dataset(values: np.ndarray, times: np.ndarray, kinds: np.ndarray, hdr: IonexHeader,

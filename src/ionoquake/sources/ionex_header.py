@@ -177,6 +177,14 @@ def parse_header(text: str, name: str) -> IonexHeader:
     seen: set[str] = set()
     in_aux = False
     for n, line in enumerate(lines, start=1):
+        # The bulk of a long header (comments, the DCB block) takes the short way.
+        tail = line[60:].rstrip()
+        if tail == "COMMENT":
+            hdr.comments.append(line[:60].rstrip())
+            continue
+        if tail == "STATION / BIAS / RMS" and in_aux:
+            _apply(hdr, tail, line[:60], in_aux)
+            continue
         if not line.strip():
             continue
         content, label = split_label(line)

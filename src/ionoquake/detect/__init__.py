@@ -1,0 +1,1 @@
+"""Backgrounds, anomalies, clusters, earthquake-centred analysis."""

@@ -1,0 +1,44 @@
+"""One ``ingest`` for every kind of file: recognise it, then store it where it belongs.
+
+IONEX maps go to the Zarr map archive (:mod:`ionoquake.store.maps`), space-weather
+index files to the index tables (:mod:`ionoquake.store.indices`). Each is
+idempotent and atomic on its own.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from ionoquake.errors import IonoquakeError
+from ionoquake.sources import indices, ionex
+from ionoquake.store import maps
+from ionoquake.store.indices import ingest_indices
+
+
+@dataclass(frozen=True)
+class Ingested:
+    """What ingesting one file did: its kind (``maps``, ``indices``) and ``status``."""
+
+    path: Path
+    kind: str
+    status: str  # "added", "replaced" or "unchanged"
+    detail: str
+
+
+def ingest_path(store: str | os.PathLike[str], path: str | os.PathLike[str], *,
+                product: str | None = None) -> Ingested:
+    """Recognise ``path`` and ingest it into ``store``."""
+    path = Path(path)
+    if not path.is_file():
+        raise IonoquakeError(f"{path}: no such file")
+    if ionex.can_read(path):
+        r = maps.ingest_file(store, path, product=product)
+        return Ingested(path, "maps", r.status, f"{r.product} {r.day}: {r.n_maps} maps")
+    if indices.can_read(path):
+        (w,) = ingest_indices(store, [path])
+        status = "unchanged" if not w.changed else ("added" if w.rows_added else "replaced")
+        return Ingested(path, "indices", status, f"{w.path.stem}: {w.rows_total} hours")
+    raise IonoquakeError(f"{path}: not a file ionoquake can ingest (IONEX maps or space-weather "
+                         f"indices: {', '.join(indices.FORMATS)})")
