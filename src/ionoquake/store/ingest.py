@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ionoquake.errors import IonoquakeError
-from ionoquake.sources import indices, ionex
+from ionoquake.sources import indices
 from ionoquake.store import maps
 from ionoquake.store.indices import ingest_indices
 
@@ -33,12 +33,12 @@ def ingest_path(store: str | os.PathLike[str], path: str | os.PathLike[str], *,
     path = Path(path)
     if not path.is_file():
         raise IonoquakeError(f"{path}: no such file")
-    if ionex.can_read(path):
+    if maps.is_map_file(path):
         r = maps.ingest_file(store, path, product=product)
         return Ingested(path, "maps", r.status, f"{r.product} {r.day}: {r.n_maps} maps")
     if indices.can_read(path):
         (w,) = ingest_indices(store, [path])
         status = "unchanged" if not w.changed else ("added" if w.rows_added else "replaced")
         return Ingested(path, "indices", status, f"{w.path.stem}: {w.rows_total} hours")
-    raise IonoquakeError(f"{path}: not a file ionoquake can ingest (IONEX maps or space-weather "
+    raise IonoquakeError(f"{path}: not a file ionoquake can ingest (IONEX or CDF maps, space-weather "
                          f"indices: {', '.join(indices.FORMATS)})")

@@ -29,7 +29,7 @@ import pandas as pd
 import xarray as xr
 
 from ionoquake.errors import StoreError
-from ionoquake.sources import ionex
+from ionoquake.sources import gim_cdf, ionex
 from ionoquake.sources.gim import combine_days
 from ionoquake.store.atomic import atomic_path, remove_stale_temporaries
 from ionoquake.store.provenance import file_record, sha256_of
@@ -85,21 +85,31 @@ def _first_epoch_day(path: Path) -> np.datetime64 | None:
     return None
 
 
+def is_map_file(path: Path) -> bool:
+    """True for the map formats the archive stores (IONEX, CDAWeb GIM CDF)."""
+    return ionex.can_read(path) or gim_cdf.can_read(path)
+
+
+def read_map_file(path: Path) -> xr.Dataset:
+    """Read a map file of any format the archive stores."""
+    return gim_cdf.read(path) if gim_cdf.can_read(path) else ionex.read(path)
+
+
 def ingest_file(store: str | os.PathLike[str], path: str | os.PathLike[str], *,
                 product: str | None = None) -> IngestResult:
-    """Ingest one IONEX file into ``store`` (see the module docstring)."""
+    """Ingest one map file (IONEX or CDAWeb GIM CDF) into ``store`` (see the module docstring)."""
     path = Path(path)
     if not path.is_file():
         raise StoreError(f"{path}: no such file")
     sha = sha256_of(path)
-    guess = _first_epoch_day(path)
+    guess = _first_epoch_day(path) if ionex.can_read(path) else None
     name_product = product or ionex.product_id(path.name)
     if guess is not None:
         target = partition_path(store, name_product, guess)
         if _stored_sha(target) == sha:
             n = xr.open_zarr(target, consolidated=False).sizes["time"]
             return IngestResult(path, name_product, str(guess), "unchanged", n, target)
-    ds = ionex.read(path)
+    ds = read_map_file(path)
     day = ds["time"].values[0]
     prod = product or str(ds.attrs["product"])
     target = partition_path(store, prod, day)
