@@ -40,5 +40,5 @@ def ingest_path(store: str | os.PathLike[str], path: str | os.PathLike[str], *,
         (w,) = ingest_indices(store, [path])
         status = "unchanged" if not w.changed else ("added" if w.rows_added else "replaced")
         return Ingested(path, "indices", status, f"{w.path.stem}: {w.rows_total} hours")
-    raise IonoquakeError(f"{path}: not a file ionoquake can ingest (IONEX or CDF maps, space-weather "
-                         f"indices: {', '.join(indices.FORMATS)})")
+    raise IonoquakeError(f"{path}: not a file ionoquake can ingest (IONEX or CDF maps, "
+                         f"space-weather indices: {', '.join(indices.FORMATS)})")
