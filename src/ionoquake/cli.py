@@ -50,6 +50,14 @@ StoreOption = Annotated[
 ]
 
 
+StartOption = Annotated[str, typer.Option(help="First day, YYYY-MM-DD.", show_default=False)]
+EndOption = Annotated[str | None, typer.Option(help="Last day, YYYY-MM-DD [default: start].")]
+CacheOption = Annotated[Path | None, typer.Option(
+    help="Download folder [default: <store>/cache].")]
+NoIngestOption = Annotated[bool, typer.Option(
+    "--no-ingest", help="Only download; do not ingest into the archive.")]
+
+
 def one_line_errors(func: F) -> F:
     """Turn IonoquakeError (and Ctrl-C) into one readable line and exit status 2 (130)."""
 
@@ -123,17 +131,15 @@ def info(
 @fetch_app.command("gim")
 @one_line_errors
 def fetch_gim(
-    start: Annotated[str, typer.Option(help="First day, YYYY-MM-DD.", show_default=False)],
-    end: Annotated[str | None, typer.Option(help="Last day, YYYY-MM-DD [default: start].")] = None,
+    start: StartOption,
+    end: EndOption = None,
     producer: Annotated[str, typer.Option(
         help="code, igs, jpl, esa, upc or cas.")] = "code",
-    cache: Annotated[Path | None, typer.Option(
-        help="Download folder [default: <store>/cache].")] = None,
+    cache: CacheOption = None,
     base_url: Annotated[str | None, typer.Option(
         help="A mirror of the producer's archive.")] = None,
     store: StoreOption = None,
-    no_ingest: Annotated[bool, typer.Option(
-        "--no-ingest", help="Only download; do not ingest into the archive.")] = False,
+    no_ingest: NoIngestOption = False,
 ) -> None:
     """Download daily GIM files from the public archive (cached, resumable) and ingest them."""
     from ionoquake.report.progress import progress_bar
@@ -182,19 +188,17 @@ def demo(
 @fetch_app.command("indices")
 @one_line_errors
 def fetch_indices(
-    start: Annotated[str, typer.Option(help="First day, YYYY-MM-DD.", show_default=False)],
-    end: Annotated[str | None, typer.Option(help="Last day, YYYY-MM-DD [default: start].")] = None,
+    start: StartOption,
+    end: EndOption = None,
     source: Annotated[str, typer.Option(
         help="gfz (Kp/ap/Ap/SN/F10.7 since 1932), gfz-nowcast, celestrak (SW-All) or "
              "kyoto (hourly Dst).")] = "gfz",
-    cache: Annotated[Path | None, typer.Option(
-        help="Download folder [default: <store>/cache].")] = None,
+    cache: CacheOption = None,
     base_url: Annotated[str | None, typer.Option(help="A mirror of the source.")] = None,
     refresh: Annotated[bool, typer.Option(
         "--refresh", help="Download again what is cached (not final Kyoto months).")] = False,
     store: StoreOption = None,
-    no_ingest: Annotated[bool, typer.Option(
-        "--no-ingest", help="Only download; do not ingest into the archive.")] = False,
+    no_ingest: NoIngestOption = False,
 ) -> None:
     """Download space-weather indices (cached) and ingest them into the archive."""
     from ionoquake.sources import indices_fetch
