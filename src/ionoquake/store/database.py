@@ -1,0 +1,133 @@
+"""The relational database: SQLite by default, PostgreSQL by URL, migrated by Alembic.
+
+The URL is ``$IONOQUAKE_DATABASE_URL`` if set, else a SQLite file
+``<store>/ionoquake.sqlite`` (the embedded default). :func:`connect` creates the
+engine and brings the schema to the newest migration. Writes are idempotent
+upserts keyed by each table's natural key, in one transaction: a failed write
+leaves the table as it was.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+
+from ionoquake.errors import StoreError
+from ionoquake.store.schema import ingest_log, metadata
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def database_url(store: str | os.PathLike[str]) -> str:
+    """``$IONOQUAKE_DATABASE_URL`` or the SQLite file in ``store``."""
+    if url := os.environ.get("IONOQUAKE_DATABASE_URL"):
+        return url
+    Path(store).mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{Path(store).resolve() / 'ionoquake.sqlite'}"
+
+
+def connect(url: str) -> sa.Engine:
+    """An engine for ``url`` with the schema migrated to the newest revision."""
+    try:
+        engine = sa.create_engine(url, future=True)
+        migrate(engine)
+    except sa.exc.SQLAlchemyError as exc:
+        safe = sa.engine.make_url(url).render_as_string(hide_password=True)
+        raise StoreError(f"database {safe}: {exc.__class__.__name__}: "
+                         f"{str(exc).splitlines()[0]}") from None
+    return engine
+
+
+def alembic_config(connection: sa.Connection) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.attributes["connection"] = connection
+    return cfg
+
+
+def migrate(engine: sa.Engine, revision: str = "head") -> None:
+    """Upgrade the schema to ``revision`` (idempotent)."""
+    with engine.begin() as connection:
+        command.upgrade(alembic_config(connection), revision)
+
+
+def _records(df: pd.DataFrame, table: sa.Table) -> list[dict[str, Any]]:
+    columns = [c.name for c in table.columns if c.name in df.columns]
+    out = df[columns].astype(object).where(df[columns].notna(), None)
+    rows: list[dict[str, Any]] = [{str(k): v for k, v in r.items()}
+                                  for r in out.to_dict("records")]
+    for row in rows:
+        for key, value in row.items():
+            if isinstance(value, pd.Timestamp):
+                row[key] = value.to_pydatetime()
+            elif isinstance(value, np.generic):
+                row[key] = value.item()
+    return rows
+
+
+def upsert(engine: sa.Engine, table: sa.Table, df: pd.DataFrame,
+           key: Sequence[str] | None = None) -> int:
+    """Insert or update the rows of ``df`` into ``table`` by ``key`` (default: primary key).
+
+    Returns the number of rows written. Unknown columns of ``df`` are ignored;
+    columns of the table missing from ``df`` are left as they are on update.
+    """
+    key = list(key) if key is not None else [c.name for c in table.primary_key.columns]
+    rows = _records(df, table)
+    if not rows:
+        return 0
+    dialect = engine.dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    elif dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]
+    else:
+        raise StoreError(f"database dialect {dialect!r} is not supported (SQLite, PostgreSQL)")
+    stmt = insert(table)
+    updates = {c: stmt.excluded[c] for c in rows[0] if c not in key}
+    stmt = (stmt.on_conflict_do_update(index_elements=key, set_=updates) if updates
+            else stmt.on_conflict_do_nothing(index_elements=key))
+    with engine.begin() as connection:
+        for start in range(0, len(rows), 5000):
+            connection.execute(stmt, rows[start:start + 5000])
+    return len(rows)
+
+
+def read(engine: sa.Engine, table: sa.Table, *, where: Sequence[Any] = (),
+         order_by: str | None = None, limit: int | None = None, offset: int = 0) -> pd.DataFrame:
+    """Rows of ``table`` matching the SQLAlchemy conditions ``where``, as a DataFrame."""
+    query = sa.select(table).where(*where).offset(offset)
+    if order_by is not None:
+        query = query.order_by(table.c[order_by])
+    if limit is not None:
+        query = query.limit(limit)
+    with engine.connect() as connection:
+        return pd.read_sql(query, connection)
+
+
+def count(engine: sa.Engine, table: sa.Table, *, where: Sequence[Any] = ()) -> int:
+    with engine.connect() as connection:
+        return int(connection.execute(
+            sa.select(sa.func.count()).select_from(table).where(*where)).scalar_one())
+
+
+def log_ingest(engine: sa.Engine, kind: str, file: str, sha256: str, status: str,
+               detail: str = "") -> None:
+    """Append one line to the ingest log."""
+    with engine.begin() as connection:
+        connection.execute(ingest_log.insert().values(
+            kind=kind, file=file, sha256=sha256, status=status, detail=detail[:512],
+            ingested_at=dt.datetime.now(dt.UTC).replace(tzinfo=None)))
+
+
+__all__ = ["connect", "count", "database_url", "log_ingest", "metadata", "migrate", "read",
+           "upsert"]
