@@ -104,3 +104,34 @@ def test_unknown_file_kind_is_named(tmp_path: Path) -> None:
     result = _run("ingest", "--store", str(tmp_path / "s"), str(other))
     assert result.returncode == 2
     assert "notes.txt: not a file ionoquake can ingest" in result.stderr
+
+
+def test_fetch_catalog_from_a_local_fdsn_service(shared_data: Path, tmp_path: Path) -> None:
+    from tests.sources.test_fdsn import M7, RecordedService
+
+    service = RecordedService(shared_data / M7)
+    try:
+        result = runner.invoke(app, ["fetch", "catalog", "--start", "2000-11-21", "--end",
+                                     "2001-01-14", "--min-magnitude", "7", "--url", service.url,
+                                     "--store", str(tmp_path)])
+    finally:
+        service.server.shutdown()
+        service.server.server_close()
+    assert result.exit_code == 0, result.output
+    # usgs_comcat_M7_2000-2018.csv: Turkmenistan 2000-12-06 M7.0, Mindanao 2001-01-01 M7.5,
+    # Vanuatu 2001-01-09 M7.1, Kodiak Island 2001-01-10 M7.0, El Salvador 2001-01-13 M7.7.
+    assert "5 events in 2 windows; 5 new, 5 in catalogue 'events'" in result.output
+    from ionoquake.store.catalogs import read_catalog
+
+    assert "usp000a7m5" in set(read_catalog(tmp_path)["event_id"])
+
+
+def test_ingest_recognises_catalogues(shared_data: Path, tmp_path: Path) -> None:
+    files = [shared_data / "catalogs/usgs_comcat_M7_2000-2018.csv",
+             shared_data / "catalogs/quakeml/usgs_event.xml"]
+    result = runner.invoke(app, ["ingest", "--store", str(tmp_path), *map(str, files)])
+    assert result.exit_code == 0, result.output
+    assert "2 files: 2 added" in result.output
+    from ionoquake.store.catalogs import read_catalog
+
+    assert len(read_catalog(tmp_path)) == 296 + 2  # usgs_event.xml holds 2 events

@@ -90,11 +90,15 @@ def store_or_default(store: Path | None) -> Path:
 @one_line_errors
 def ingest(
     files: Annotated[list[Path], typer.Argument(
-        help="IONEX maps (.INX, .YYi) or space-weather index files (CelesTrak SW, GFZ Kp, "
-             "Kyoto Dst, IRI apf107, OMNI); plain, .gz or .Z.", show_default=False)],
+        help="IONEX maps (.INX, .YYi), CDAWeb GIM CDF, space-weather index files (CelesTrak "
+             "SW, GFZ Kp, Kyoto Dst, IRI apf107, OMNI) or earthquake catalogues (ComCat CSV, "
+             "ISC-GEM, Centennial, NOAA, QuakeML, FDSN text); plain, .gz or .Z.",
+        show_default=False)],
     store: StoreOption = None,
     product: Annotated[str | None, typer.Option(
         help="Store maps under this product name instead of the one from the file name.")] = None,
+    catalog_name: Annotated[str, typer.Option(
+        "--catalog", help="The catalogue table earthquake files go to.")] = "events",
 ) -> None:
     """Ingest files into the local archive (idempotent: re-ingesting changes nothing)."""
     from ionoquake.report.progress import progress_bar
@@ -106,7 +110,8 @@ def ingest(
     counts = {"added": 0, "unchanged": 0, "replaced": 0}
     with progress_bar("ingesting", total=len(files)) as advance:
         for path in files:
-            counts[ingest_path(root, path, product=product).status] += 1
+            result = ingest_path(root, path, product=product, catalog_name=catalog_name)
+            counts[result.status] += 1
             advance()
     out.print(f"{len(files)} files: {counts['added']} added, {counts['replaced']} replaced, "
               f"{counts['unchanged']} unchanged -> {root}")
@@ -180,7 +185,50 @@ def demo(
 
     run_demo(output, out)
 
-# --- (catalogue commands: issue B) ---------------------------------------------------
+# --- earthquake catalogues ---------------------------------------------------------------
+
+
+@fetch_app.command("catalog")
+@one_line_errors
+def fetch_catalog(
+    start: StartOption,
+    end: EndOption = None,
+    min_magnitude: Annotated[float | None, typer.Option(help="Smallest magnitude.")] = 4.5,
+    url: Annotated[str, typer.Option(help="Any FDSN event service.")] = (
+        "https://earthquake.usgs.gov/fdsnws/event/1/"),
+    format: Annotated[str, typer.Option(help="csv (USGS), text or quakeml.")] = "csv",
+    window_days: Annotated[float, typer.Option(help="Days per request.")] = 30.0,
+    name: Annotated[str, typer.Option(help="The catalogue table to store into.")] = "events",
+    cache: CacheOption = None,
+    store: StoreOption = None,
+    no_ingest: NoIngestOption = False,
+) -> None:
+    """Download an earthquake catalogue from an FDSN event service (paged, cached)."""
+    from ionoquake.report.progress import progress_bar
+    from ionoquake.sources import fdsn
+    from ionoquake.store.catalogs import ingest_catalog
+    from ionoquake.store.provenance import file_record
+
+    first, last = parse_day(start, "--start"), parse_day(end or start, "--end")
+    begin = dt.datetime.combine(first, dt.time())
+    stop = dt.datetime.combine(last, dt.time()) + dt.timedelta(days=1)
+    if format not in ("csv", "text", "quakeml"):
+        raise IonoquakeError(f"--format {format!r}: use csv, text or quakeml")
+    root = store_or_default(store)
+    windows = fdsn.time_windows(begin, stop, window_days)
+    with progress_bar("fetching events", total=len(windows)) as advance:
+        paths = fdsn.fetch(begin, stop, cache or root / "cache" / "catalog", url=url,
+                           format=format,  # type: ignore[arg-type]
+                           min_magnitude=min_magnitude, window_days=window_days,
+                           on_window=lambda _: advance())
+    table = fdsn.read_windows(paths, format=format)  # type: ignore[arg-type]
+    if no_ingest:
+        out.print(f"{len(table)} events in {len(paths)} windows")
+        return
+    result = ingest_catalog(root, table, [file_record(p, url=url) for p in paths
+                                          if p.stat().st_size], name=name)
+    out.print(f"{len(table)} events in {len(paths)} windows; {result.rows_added} new, "
+              f"{result.rows_total} in catalogue {name!r}")
 
 # --- space-weather indices --------------------------------------------------------------
 

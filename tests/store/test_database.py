@@ -50,10 +50,10 @@ def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[sa.Engine
 
 
 def _events() -> pd.DataFrame:
-    # USGS ComCat usp000a7m5 (El Salvador) and usp000a6h2-like neighbours; values as in
+    # USGS ComCat usp000a7m5 (El Salvador) and usp000a70h (Mindanao); values as in
     # ../shared/data/catalogs/usgs_comcat_M7_2000-2018.csv.
     return pd.DataFrame({
-        "event_id": ["usp000a7m5", "usp000a60e"],
+        "event_id": ["usp000a7m5", "usp000a70h"],
         "time": pd.to_datetime(["2001-01-13T17:33:32.380", "2001-01-01T06:57:04.170"]),
         "latitude": [13.049, 6.898], "longitude": [-88.66, 126.579],
         "depth_km": [60.0, 33.0], "magnitude": [7.7, 7.5], "magnitude_type": ["mwc", "mwc"],

@@ -1,8 +1,9 @@
 """One ``ingest`` for every kind of file: recognise it, then store it where it belongs.
 
-IONEX maps go to the Zarr map archive (:mod:`ionoquake.store.maps`), space-weather
-index files to the index tables (:mod:`ionoquake.store.indices`). Each is
-idempotent and atomic on its own.
+IONEX and CDF maps go to the Zarr map archive (:mod:`ionoquake.store.maps`),
+space-weather index files to the index tables (:mod:`ionoquake.store.indices`),
+earthquake catalogues to the catalogue table (:mod:`ionoquake.store.catalogs`).
+Each is idempotent and atomic on its own.
 """
 
 from __future__ import annotations
@@ -12,14 +13,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ionoquake.errors import IonoquakeError
-from ionoquake.sources import indices
-from ionoquake.store import maps
+from ionoquake.sources import catalog, indices
+from ionoquake.sources.catalog_table import CatalogError
+from ionoquake.store import catalogs, maps
 from ionoquake.store.indices import ingest_indices
 
 
 @dataclass(frozen=True)
 class Ingested:
-    """What ingesting one file did: its kind (``maps``, ``indices``) and ``status``."""
+    """What ingesting one file did: its kind (``maps``, ``indices``, ``catalog``), ``status``."""
 
     path: Path
     kind: str
@@ -28,7 +30,7 @@ class Ingested:
 
 
 def ingest_path(store: str | os.PathLike[str], path: str | os.PathLike[str], *,
-                product: str | None = None) -> Ingested:
+                product: str | None = None, catalog_name: str = "events") -> Ingested:
     """Recognise ``path`` and ingest it into ``store``."""
     path = Path(path)
     if not path.is_file():
@@ -40,5 +42,13 @@ def ingest_path(store: str | os.PathLike[str], path: str | os.PathLike[str], *,
         (w,) = ingest_indices(store, [path])
         status = "unchanged" if not w.changed else ("added" if w.rows_added else "replaced")
         return Ingested(path, "indices", status, f"{w.path.stem}: {w.rows_total} hours")
-    raise IonoquakeError(f"{path}: not a file ionoquake can ingest (IONEX or CDF maps, "
-                         f"space-weather indices: {', '.join(indices.FORMATS)})")
+    try:
+        catalog.sniff(path)
+    except CatalogError:
+        raise IonoquakeError(
+            f"{path}: not a file ionoquake can ingest (IONEX or CDF maps; space-weather "
+            f"indices: {', '.join(indices.FORMATS)}; earthquake catalogues: "
+            f"{', '.join(catalog.FORMATS)})") from None
+    w = catalogs.ingest_files(store, [path], name=catalog_name)
+    status = "unchanged" if not w.changed else ("added" if w.rows_added else "replaced")
+    return Ingested(path, "catalog", status, f"{catalog_name}: {w.rows_total} events")

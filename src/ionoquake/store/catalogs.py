@@ -1,0 +1,89 @@
+"""Earthquake catalogues in the archive: ``<store>/tables/catalog/<name>.parquet``.
+
+A thin layer over :mod:`ionoquake.store.tables`: rows are keyed by ``event_id``,
+so re-ingesting the same file changes nothing, and a newer export of the same
+events replaces the stored rows. The source files' provenance (name, size,
+SHA-256) travels inside the Parquet file.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from ionoquake.sources.catalog_table import CORE_COLUMNS, CatalogError
+from ionoquake.store.provenance import file_record
+from ionoquake.store.tables import TableWrite, read_table, write_table
+
+__all__ = ["KIND", "ingest_catalog", "ingest_files", "read_catalog"]
+
+KIND = "catalog"
+
+
+def ingest_catalog(
+    store: str | os.PathLike[str],
+    catalog: pd.DataFrame,
+    sources: Sequence[dict[str, Any]],
+    *,
+    name: str = "events",
+) -> TableWrite:
+    """Merge a catalogue table into the stored catalogue ``name`` (idempotent).
+
+    Parameters
+    ----------
+    store
+        The archive folder.
+    catalog
+        A catalogue table as the readers return it.
+    sources
+        Provenance records of the files it came from
+        (:func:`ionoquake.store.provenance.file_record`).
+    name
+        The stored catalogue's name, e.g. ``"usgs-comcat"``.
+
+    Returns
+    -------
+    ionoquake.store.tables.TableWrite
+        ``changed`` is False when nothing new was stored.
+
+    Raises
+    ------
+    CatalogError
+        The table lacks core columns or has repeated event ids; nothing is written.
+    """
+    missing = [c for c in CORE_COLUMNS if c not in catalog.columns]
+    if missing:
+        raise CatalogError(f"catalogue to ingest lacks column(s) {missing}")
+    repeated = catalog["event_id"].duplicated()
+    if repeated.any():
+        raise CatalogError(f"catalogue to ingest repeats event id "
+                           f"{catalog['event_id'][repeated].iloc[0]!r}; read the files "
+                           f"together with ionoquake.sources.catalog.read to merge them")
+    return write_table(store, KIND, name, catalog, key="event_id", sources=list(sources))
+
+
+def ingest_files(
+    store: str | os.PathLike[str],
+    paths: Sequence[str | os.PathLike[str]],
+    *,
+    name: str = "events",
+    format: str | None = None,
+) -> TableWrite:
+    """Read catalogue files (any supported format, mixed) and ingest them as one table."""
+    from ionoquake.sources import catalog
+
+    table = catalog.read(paths, format=format)
+    return ingest_catalog(store, table, [file_record(Path(p)) for p in paths], name=name)
+
+
+def read_catalog(store: str | os.PathLike[str], name: str = "events") -> pd.DataFrame:
+    """The stored catalogue ``name``, sorted by time (provenance in ``attrs``)."""
+    table = read_table(store, KIND, name)
+    provenance = table.attrs.get("provenance", [])
+    table = table.sort_values("time", kind="stable").reset_index(drop=True)
+    table.attrs["provenance"] = provenance
+    return table
