@@ -1,0 +1,254 @@
+"""The HTTP API (``ionoquake serve``): read endpoints over the archive and the database.
+
+Every parameter is validated (ranges, the longest time span, the largest page) and a
+bad request gets a 4xx answer that says what is wrong. Write endpoints need the
+token from the configuration (``IONOQUAKE_API_TOKEN``). No file path from a request
+reaches the file system: products are looked up among the stored ones, uploads are
+written under generated names.
+"""
+
+# No ``from __future__ import annotations``: FastAPI reads the annotations of the route
+# functions defined inside create_app at run time.
+import datetime as dt
+import os
+import re
+import secrets
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
+
+import numpy as np
+import pandas as pd
+import sqlalchemy as sa
+from fastapi import Depends, FastAPI, File, Header, HTTPException, Query, Request, UploadFile
+from fastapi import Path as ApiPath
+from fastapi.responses import JSONResponse
+
+from ionoquake import __version__
+from ionoquake.errors import IonoquakeError
+from ionoquake.service.geojson import events_geojson, grid_geojson, records
+from ionoquake.sources import ionex
+from ionoquake.store import database, maps, schema
+from ionoquake.store.ingest import ingest_path
+
+MAX_ROWS = 10_000
+MAX_SPAN_DAYS = 366
+MAX_SERIES_DAYS = 62
+SAFE_NAME = re.compile(r"[^A-Za-z0-9_.-]")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Where the data are and who may write."""
+
+    store: Path
+    database_url: str
+    token: str | None = None
+
+    @classmethod
+    def from_env(cls, store: Path) -> "Settings":
+        return cls(store, database.database_url(store), os.environ.get("IONOQUAKE_API_TOKEN"))
+
+
+Limit = Annotated[int, Query(ge=1, le=MAX_ROWS, description=f"Page size (1..{MAX_ROWS}).")]
+Offset = Annotated[int, Query(ge=0, description="Rows to skip.")]
+Start = Annotated[dt.datetime | None, Query(description="From this UTC time (ISO 8601).")]
+End = Annotated[dt.datetime | None, Query(description="Until this UTC time (exclusive).")]
+Fmt = Annotated[str, Query(pattern="^(json|geojson)$", description="json or geojson.")]
+
+
+def _naive(t: dt.datetime | None) -> dt.datetime | None:
+    if t is None or t.tzinfo is None:
+        return t
+    return t.astimezone(dt.UTC).replace(tzinfo=None)
+
+
+def _span(start: dt.datetime | None, end: dt.datetime | None, max_days: int,
+          required: bool = False) -> tuple[dt.datetime | None, dt.datetime | None]:
+    start, end = _naive(start), _naive(end)
+    if required and (start is None or end is None):
+        raise HTTPException(400, "give both start and end")
+    if start is not None and end is not None:
+        if end <= start:
+            raise HTTPException(400, f"end {end.isoformat()} is not after start "
+                                     f"{start.isoformat()}")
+        if (end - start).days > max_days:
+            raise HTTPException(400, f"time span {(end - start).days} days exceeds the maximum "
+                                     f"of {max_days} days")
+    return start, end
+
+
+def _bbox(text: str | None) -> tuple[float, float, float, float] | None:
+    if text is None:
+        return None
+    try:
+        west, south, east, north = (float(v) for v in text.split(","))
+    except ValueError:
+        raise HTTPException(400, "bbox must be four numbers: west,south,east,north") from None
+    if not (-180 <= west <= 180 and -180 <= east <= 180 and -90 <= south < north <= 90):
+        raise HTTPException(400, "bbox out of range: west/east in -180..180, "
+                                 "south < north in -90..90")
+    return west, south, east, north
+
+
+def create_app(settings: Settings) -> FastAPI:
+    """The FastAPI application for ``settings``."""
+    app = FastAPI(title="ionoquake", version=__version__,
+                  description="Ionospheric precursors, forecasts and their honest scores.")
+    engine = database.connect(settings.database_url)
+
+    @app.exception_handler(IonoquakeError)
+    async def _bad_input(request: Request, exc: IonoquakeError) -> JSONResponse:
+        return JSONResponse(status_code=400, content={"detail": str(exc)})
+
+    def require_token(authorization: Annotated[str | None, Header()] = None) -> None:
+        expected = settings.token
+        if not expected:
+            raise HTTPException(403, "writing is disabled: no API token is configured")
+        given = (authorization or "").removeprefix("Bearer ").strip()
+        if not secrets.compare_digest(given, expected):
+            raise HTTPException(401, "a valid 'Authorization: Bearer <token>' header is needed")
+
+    def table_page(table: sa.Table, time_col: str, start: dt.datetime | None,
+                   end: dt.datetime | None, limit: int, offset: int,
+                   extra: list[Any] | None = None) -> dict[str, Any]:
+        where = list(extra or [])
+        if start is not None:
+            where.append(table.c[time_col] >= start)
+        if end is not None:
+            where.append(table.c[time_col] < end)
+        total = database.count(engine, table, where=where)
+        rows = database.read(engine, table, where=where, order_by=time_col, limit=limit,
+                             offset=offset)
+        return {"total": total, "limit": limit, "offset": offset, "items": records(rows)}
+
+    @app.get("/api/health")
+    def health() -> dict[str, str]:
+        return {"status": "ok", "version": __version__}
+
+    @app.get("/api/events")
+    def list_events(start: Start = None, end: End = None,
+                    min_magnitude: Annotated[float | None, Query(ge=-3, le=10)] = None,
+                    max_magnitude: Annotated[float | None, Query(ge=-3, le=10)] = None,
+                    bbox: Annotated[str | None, Query(description="west,south,east,north")] = None,
+                    limit: Limit = 1000, offset: Offset = 0, format: Fmt = "json") -> Any:
+        start, end = _span(start, end, 100 * 366)
+        box = _bbox(bbox)
+        extra: list[Any] = []
+        t = schema.events
+        if min_magnitude is not None:
+            extra.append(t.c.magnitude >= min_magnitude)
+        if max_magnitude is not None:
+            extra.append(t.c.magnitude <= max_magnitude)
+        if box is not None:
+            west, south, east, north = box
+            extra.append(t.c.latitude.between(south, north))
+            extra.append(t.c.longitude.between(west, east) if west <= east
+                         else sa.or_(t.c.longitude >= west, t.c.longitude <= east))
+        page = table_page(t, "time", start, end, limit, offset, extra)
+        return events_geojson(page) if format == "geojson" else page
+
+    @app.get("/api/events/{event_id}")
+    def get_event(event_id: Annotated[str, ApiPath(pattern=r"^[A-Za-z0-9_.:-]{1,64}$")],
+                  ) -> dict[str, Any]:
+        rows = database.read(engine, schema.events, where=[schema.events.c.event_id == event_id])
+        if rows.empty:
+            raise HTTPException(404, f"no event {event_id!r}")
+        return records(rows)[0]
+
+    @app.get("/api/indices")
+    def list_indices(start: Start = None, end: End = None, limit: Limit = 1000,
+                     offset: Offset = 0) -> dict[str, Any]:
+        start, end = _span(start, end, MAX_SPAN_DAYS, required=True)
+        return table_page(schema.indices, "time", start, end, limit, offset)
+
+    def listing(table: sa.Table, time_col: str) -> Any:
+        def endpoint(start: Start = None, end: End = None, limit: Limit = 1000,
+                     offset: Offset = 0) -> dict[str, Any]:
+            start, end = _span(start, end, MAX_SPAN_DAYS)
+            return table_page(table, time_col, start, end, limit, offset)
+
+        return endpoint
+
+    for name, table, time_col in (("clusters", schema.clusters, "start"),
+                                  ("anomalies", schema.anomalies, "time"),
+                                  ("passes", schema.passes, "entry"),
+                                  ("forecasts", schema.forecasts, "issue_time"),
+                                  ("evaluations", schema.evaluations, "created_at")):
+        app.add_api_route(f"/api/{name}", listing(table, time_col), methods=["GET"],
+                          name=f"list_{name}", summary=f"List {name}, oldest first")
+
+    def stored_product(product: str) -> str:
+        known = maps.products(settings.store)
+        if product not in known:
+            raise HTTPException(404, f"no maps of product {product!r}; stored: "
+                                     f"{', '.join(known) or 'none'}")
+        return product
+
+    @app.get("/api/maps")
+    def list_maps() -> list[dict[str, Any]]:
+        table = maps.partitions(settings.store)
+        out = []
+        for product, rows in table.groupby("product"):
+            out.append({"product": product, "first_day": str(rows["day"].min().date()),
+                        "last_day": str(rows["day"].max().date()), "days": len(rows),
+                        "maps": int(rows["n_maps"].sum())})
+        return out
+
+    @app.get("/api/maps/{product}/grid")
+    def map_grid(product: Annotated[str, Depends(stored_product)], time: dt.datetime,
+                 stride: Annotated[int, Query(ge=1, le=10)] = 1,
+                 variable: Annotated[str, Query(pattern="^(tec|rms)$")] = "tec",
+                 format: Fmt = "json") -> Any:
+        t = np.datetime64(_naive(time))
+        day = str(t.astype("datetime64[D]"))
+        ds = maps.open_maps(settings.store, product, start=str(np.datetime64(day) - 1),
+                            end=day)
+        nearest = ds.sel(time=t, method="nearest")
+        gap = abs(nearest["time"].values - t) / np.timedelta64(1, "s")
+        if gap > float(ds.attrs.get("interval_s") or 7200):
+            raise HTTPException(404, f"no {product} map within one interval of {time}")
+        grid = nearest[variable].isel(lat=slice(None, None, stride), lon=slice(None, None, stride))
+        if format == "geojson":
+            return grid_geojson(grid)
+        return {"product": product, "time": str(nearest["time"].values)[:19],
+                "units": "TECU", "lat": grid["lat"].values.tolist(),
+                "lon": grid["lon"].values.tolist(),
+                "values": np.round(grid.values.astype(float), 2).tolist()}
+
+    @app.get("/api/maps/{product}/series")
+    def map_series(product: Annotated[str, Depends(stored_product)],
+                   lat: Annotated[float, Query(ge=-90, le=90)],
+                   lon: Annotated[float, Query(ge=-180, le=180)],
+                   start: dt.datetime, end: dt.datetime,
+                   step_minutes: Annotated[int, Query(ge=5, le=1440)] = 60) -> dict[str, Any]:
+        from ionoquake.sources.gim import tec_at
+
+        s, e = _span(start, end, MAX_SERIES_DAYS, required=True)
+        assert s is not None and e is not None
+        ds = maps.open_maps(settings.store, product, start=str(s.date()), end=str(e.date()))
+        times = pd.date_range(s, e, freq=f"{step_minutes}min", inclusive="left")
+        values = tec_at(ds, times.values, lat, lon)
+        return {"product": product, "lat": lat, "lon": lon, "units": "TECU",
+                "time": [str(t)[:19] for t in times],
+                "tec": [None if np.isnan(v) else round(float(v), 2) for v in values]}
+
+    @app.post("/api/ingest", dependencies=[Depends(require_token)])
+    async def ingest(files: Annotated[list[UploadFile], File()]) -> list[dict[str, str]]:
+        results = []
+        with tempfile.TemporaryDirectory() as tmp:
+            for upload in files:
+                # The name only names the product (codg, jplg...); it never becomes a path.
+                base = (upload.filename or "upload").replace("\\", "/").rsplit("/", 1)[-1]
+                name = SAFE_NAME.sub("_", base)[-64:].lstrip(".") or "upload"
+                target = Path(tmp) / f"upload-{secrets.token_hex(8)}"
+                target.write_bytes(await upload.read())
+                product = ionex.product_id(name) if maps.is_map_file(target) else None
+                r = ingest_path(settings.store, target, product=product)
+                results.append({"file": name, "kind": r.kind, "status": r.status,
+                                "detail": r.detail})
+        return results
+
+    return app
+
