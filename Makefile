@@ -2,11 +2,11 @@
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
-EXTRAS ?= dev,orbits,insitu,api
+EXTRAS ?= dev,orbits,insitu,api,browser
 STAMP  := $(VENV)/.installed-$(subst $(comma),-,$(EXTRAS))
 comma  := ,
 
-.PHONY: demo test lint bench clean venv
+.PHONY: demo test lint bench clean venv assets
 
 venv: $(STAMP)
 
@@ -20,6 +20,7 @@ demo: $(STAMP)
 	$(BIN)/ionoquake demo
 
 test: $(STAMP)
+	scripts/system-deps.sh
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/mypy
 	scripts/with-postgres.sh $(BIN)/pytest
@@ -27,6 +28,16 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/pip install --quiet -e ".[$(EXTRAS),bench]"
 	$(BIN)/python benchmarks/bench_ionex.py
+
+# Front-end assets (Leaflet from npm) copied into the package; the result is committed, so
+# neither the demo nor the tests need npm.
+STATIC := src/ionoquake/service/static
+assets:
+	cd frontend && npm ci --no-audit --no-fund
+	mkdir -p $(STATIC)/vendor/leaflet/images
+	cp frontend/node_modules/leaflet/dist/leaflet.js frontend/node_modules/leaflet/dist/leaflet.css \
+	   frontend/node_modules/leaflet/LICENSE $(STATIC)/vendor/leaflet/
+	cp frontend/node_modules/leaflet/dist/images/*.png $(STATIC)/vendor/leaflet/images/
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -23,7 +23,8 @@ import pandas as pd
 import sqlalchemy as sa
 from fastapi import Depends, FastAPI, File, Header, HTTPException, Query, Request, UploadFile
 from fastapi import Path as ApiPath
-from fastapi.responses import JSONResponse
+from fastapi.responses import FileResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
 
 from ionoquake import __version__
 from ionoquake.errors import IonoquakeError
@@ -32,6 +33,8 @@ from ionoquake.sources import ionex
 from ionoquake.store import database, maps, schema
 from ionoquake.store.ingest import ingest_path
 
+STATIC = Path(__file__).parent / "static"
+PAGES = ("index.html", "event.html", "forecasts.html")
 MAX_ROWS = 10_000
 MAX_SPAN_DAYS = 366
 MAX_SERIES_DAYS = 62
@@ -196,6 +199,18 @@ def create_app(settings: Settings) -> FastAPI:
                         "maps": int(rows["n_maps"].sum())})
         return out
 
+    @app.get("/api/maps/{product}/times")
+    def map_times(product: Annotated[str, Depends(stored_product)], start: Start = None,
+                  end: End = None) -> dict[str, Any]:
+        s, e = _span(start, end, MAX_SPAN_DAYS)
+        days = maps.partitions(settings.store, product)["day"]
+        first = str(days.min().date()) if s is None else str(s.date())
+        last = str(days.max().date()) if e is None else str(e.date())
+        if s is None and e is None and (days.max() - days.min()).days > MAX_SPAN_DAYS:
+            first = str((days.max() - pd.Timedelta(days=MAX_SPAN_DAYS)).date())
+        times = maps.open_maps(settings.store, product, start=first, end=last)["time"].values
+        return {"product": product, "times": [str(t)[:19] for t in times]}
+
     @app.get("/api/maps/{product}/grid")
     def map_grid(product: Annotated[str, Depends(stored_product)], time: dt.datetime,
                  stride: Annotated[int, Query(ge=1, le=10)] = 1,
@@ -250,5 +265,19 @@ def create_app(settings: Settings) -> FastAPI:
                                 "detail": r.detail})
         return results
 
-    return app
+    @app.get("/basemap/land_110m.geojson", include_in_schema=False)
+    def basemap() -> FileResponse:
+        return FileResponse(Path(__file__).parents[1] / "report" / "land_110m.geojson",
+                            media_type="application/geo+json")
 
+    def page(name: str) -> Any:
+        def serve_page() -> FileResponse:
+            return FileResponse(STATIC / name, media_type="text/html")
+
+        return serve_page
+
+    for name in PAGES:
+        app.add_api_route(f"/{name}", page(name), methods=["GET"], include_in_schema=False)
+    app.add_api_route("/", page("index.html"), methods=["GET"], include_in_schema=False)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    return app

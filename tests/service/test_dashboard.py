@@ -1,0 +1,104 @@
+"""The dashboard end to end in a real headless Chromium (Debian's package, no browser download).
+
+A real server (uvicorn) on 127.0.0.1 serves the API and the pages over an archive of the
+bundled JPL maps and the ComCat M7 catalogue; Playwright's Python client drives
+/usr/bin/chromium: load the map, click an event, see its chart; screenshots must not be blank.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from ionoquake.store import database, maps
+from ionoquake.store.catalogs import ingest_files
+from ionoquake.store.sync import sync_database
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture(scope="module")
+def server(bundled_data: Path, shared_data: Path,
+           tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    uvicorn = pytest.importorskip("uvicorn")
+    from ionoquake.service.api import Settings, create_app
+
+    root = tmp_path_factory.mktemp("dash")
+    files = sorted((bundled_data / "ionex/jpl_2000326-2001014").glob("*.gz"),
+                   key=lambda p: (p.name[9:11] != "00", p.name[4:7]))  # 2000 first, by day
+    for f in files[-16:]:  # 2000-12-30 .. 2001-01-14, El Salvador on 2001-01-13
+        maps.ingest_file(root, f)
+    ingest_files(root, [shared_data / "catalogs/usgs_comcat_M7_2000-2018.csv"])
+    sync_database(root, database.connect(database.database_url(root)))
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    config = uvicorn.Config(create_app(Settings(root, database.database_url(root))),
+                            host="127.0.0.1", port=port, log_level="warning")
+    srv = uvicorn.Server(config)
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not srv.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    srv.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("CI"):
+            pytest.fail("CI must run the browser tests: Debian's chromium is not installed")
+        pytest.skip("Debian's chromium is not installed (scripts/system-deps.sh)")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
+        yield b
+        b.close()
+
+
+def _not_blank(png: bytes) -> float:
+    import io
+
+    import matplotlib.image
+
+    pixels = matplotlib.image.imread(io.BytesIO(png), format="png")
+    return float(np.std(pixels[..., :3]))
+
+
+def test_map_then_event_page(server: str, browser: object, tmp_path: Path) -> None:
+    page = browser.new_page(viewport={"width": 1280, "height": 800})  # type: ignore[attr-defined]
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(server + "/")
+    page.wait_for_selector("#events li.event", timeout=30_000)
+    # Only events from 10 days before to 30 days after the maps are listed: 2000-12-20 ..
+    # 2001-02-14 holds 6 M7+ events in the ComCat M7 file (Mindanao, Vanuatu, Kodiak,
+    # El Salvador, Gujarat 2001-01-26, southern Sumatra 2001-02-13).
+    page.wait_for_function("document.querySelectorAll('#events li.event').length === 6")
+    page.wait_for_function("document.querySelector('#legend').textContent.includes('TECU')",
+                           timeout=30_000)
+    shot = page.screenshot(path=str(tmp_path / "map.png"))
+    assert _not_blank(shot) > 0.05
+    assert page.locator("path.leaflet-interactive").count() > 0  # epicentre markers drawn
+    page.locator("li.event[data-id='usp000a7m5']").click()
+    page.wait_for_url("**/event.html?id=usp000a7m5")
+    page.wait_for_selector("body[data-chart='drawn']", timeout=30_000)
+    assert "El Salvador" in page.locator("#title").inner_text()
+    chart = page.locator("#chart").screenshot(path=str(tmp_path / "event.png"))
+    assert _not_blank(chart) > 0.02
+    page.goto(server + "/forecasts.html")
+    page.wait_for_selector("#evaluations tbody tr")
+    assert errors == []
