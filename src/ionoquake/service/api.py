@@ -182,6 +182,19 @@ def create_app(settings: Settings) -> FastAPI:
         app.add_api_route(f"/api/{name}", listing(table, time_col), methods=["GET"],
                           name=f"list_{name}", summary=f"List {name}, oldest first")
 
+    cache: dict[tuple[str, str, str, int], Any] = {}
+
+    def open_cached(product: str, start: str, end: str) -> Any:
+        """The maps of ``product`` for the days start..end, cached until the archive changes."""
+        folders = (settings.store / "maps" / product).glob("*")
+        generation = max((f.stat().st_mtime_ns for f in folders), default=0)
+        key = (product, start, end, generation)
+        if key not in cache:
+            if len(cache) >= 64:
+                cache.pop(next(iter(cache)))
+            cache[key] = maps.open_maps(settings.store, product, start=start, end=end)
+        return cache[key]
+
     def stored_product(product: str) -> str:
         known = maps.products(settings.store)
         if product not in known:
@@ -208,7 +221,7 @@ def create_app(settings: Settings) -> FastAPI:
         last = str(days.max().date()) if e is None else str(e.date())
         if s is None and e is None and (days.max() - days.min()).days > MAX_SPAN_DAYS:
             first = str((days.max() - pd.Timedelta(days=MAX_SPAN_DAYS)).date())
-        times = maps.open_maps(settings.store, product, start=first, end=last)["time"].values
+        times = open_cached(product, first, last)["time"].values
         return {"product": product, "times": [str(t)[:19] for t in times]}
 
     @app.get("/api/maps/{product}/grid")
@@ -218,8 +231,7 @@ def create_app(settings: Settings) -> FastAPI:
                  format: Fmt = "json") -> Any:
         t = np.datetime64(_naive(time))
         day = str(t.astype("datetime64[D]"))
-        ds = maps.open_maps(settings.store, product, start=str(np.datetime64(day) - 1),
-                            end=day)
+        ds = open_cached(product, str(np.datetime64(day) - 1), day)
         nearest = ds.sel(time=t, method="nearest")
         gap = abs(nearest["time"].values - t) / np.timedelta64(1, "s")
         if gap > float(ds.attrs.get("interval_s") or 7200):
@@ -242,7 +254,7 @@ def create_app(settings: Settings) -> FastAPI:
 
         s, e = _span(start, end, MAX_SERIES_DAYS, required=True)
         assert s is not None and e is not None
-        ds = maps.open_maps(settings.store, product, start=str(s.date()), end=str(e.date()))
+        ds = open_cached(product, str(s.date()), str(e.date()))
         times = pd.date_range(s, e, freq=f"{step_minutes}min", inclusive="left")
         values = tec_at(ds, times.values, lat, lon)
         return {"product": product, "lat": lat, "lon": lon, "units": "TECU",
