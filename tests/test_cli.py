@@ -135,3 +135,26 @@ def test_ingest_recognises_catalogues(shared_data: Path, tmp_path: Path) -> None
     from ionoquake.store.catalogs import read_catalog
 
     assert len(read_catalog(tmp_path)) == 296 + 2  # usgs_event.xml holds 2 events
+
+
+def test_detect_and_event_commands(bundled_data: Path, tmp_path: Path) -> None:
+    files = sorted((bundled_data / "ionex/jpl_2000326-2001014").glob("jplg0*.01i.gz"))  # 2001
+    files += [bundled_data / "catalogs/usgs_comcat_M4.5_2000-10-01_2001-02-28.csv",
+              bundled_data / "indices/celestrak_SW-All_2000-09-01_2001-03-31.txt"]
+    store = tmp_path / "store"
+    assert runner.invoke(app, ["ingest", "--store", str(store), *map(str, files)]).exit_code == 0
+    det = runner.invoke(app, ["detect", "--store", str(store), "--window-days", "10",
+                              "--out", str(tmp_path / "det")])
+    assert det.exit_code == 0, det.output
+    # 14 days x 12 maps; the first 10 days have no background.
+    assert det.output.startswith("168 epochs (48 with a background)")
+    assert (tmp_path / "det" / "anomalies.nc").stat().st_size > 0
+    ev = runner.invoke(app, ["event", "usp000a7m5", "--store", str(store), "--window-days", "10",
+                             "--out", str(tmp_path / "ev")])
+    assert ev.exit_code == 0, ev.output
+    assert "offshore El Salvador M7.7" in ev.output
+    assert (tmp_path / "ev" / "event_usp000a7m5_days.csv").exists()
+    missing = _run("event", "nope", "--store", str(store))
+    assert missing.returncode == 2 and "no event 'nope'" in missing.stderr
+    bad = _run("detect", "--store", str(store), "--form", "median")
+    assert bad.returncode == 2 and "--form 'median': use quartile, iqr or sigma" in bad.stderr

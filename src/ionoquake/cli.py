@@ -264,6 +264,148 @@ def fetch_indices(
               + (f"; not on the server: {', '.join(missing)}" if missing else ""))
 
 
+# --- detection ----------------------------------------------------------------------------
+
+MapFiles = Annotated[list[Path] | None, typer.Argument(
+    help="IONEX/CDF map files; without them, the maps of --product in the archive.",
+    show_default=False)]
+ProductOption = Annotated[str | None, typer.Option(
+    help="Archive product (codg, jplg, ...) [default: the only one stored].")]
+WindowOption = Annotated[int, typer.Option(
+    "--window-days", min=3, max=60, help="Background window N (days before each epoch).")]
+FormOption = Annotated[str, typer.Option(
+    help="Bound form: quartile (Liu et al. 2004, asymmetric), iqr (M ± k·IQR) or sigma.")]
+KOption = Annotated[float | None, typer.Option(
+    "-k", help="Bound factor [default: 1.5 for quartile/iqr, 2 for sigma].")]
+IndicesOption = Annotated[Path | None, typer.Option(
+    help="Space-weather index file for the quiet/disturbed mask [default: the archive's].")]
+OutOption = Annotated[Path, typer.Option("--out", help="Folder for NetCDF, CSV and PNG outputs.")]
+
+
+def _load_maps(files: list[Path] | None, store: Path, product: str | None,
+               start: str | None, end: str | None) -> Any:
+    from ionoquake.sources.gim import read_days
+    from ionoquake.store import maps
+
+    if files:
+        ds = read_days(files)
+        return ds.sel(time=slice(start, end)) if start or end else ds
+    stored = maps.products(store)
+    if product is None:
+        if len(stored) != 1:
+            raise IonoquakeError(f"{store}: choose --product among: {', '.join(stored) or 'none'}")
+        product = stored[0]
+    return maps.open_maps(store, product, start=start, end=end)
+
+
+def _load_indices(path: Path | None, store: Path) -> Any:
+    from ionoquake.sources import indices
+    from ionoquake.store.indices import read_indices, stored_sources
+
+    if path is not None:
+        return indices.read(path)
+    return read_indices(store) if stored_sources(store) else None
+
+
+def _detect_settings(window_days: int, form: str, k: float | None,
+                     table: Any) -> tuple[Any, Any]:
+    from ionoquake.detect.background import BackgroundConfig
+    from ionoquake.detect.quiet import QuietRules
+
+    if form not in ("quartile", "iqr", "sigma"):
+        raise IonoquakeError(f"--form {form!r}: use quartile, iqr or sigma")
+    config = BackgroundConfig(window_days=window_days, form=form, k=k)  # type: ignore[arg-type]
+    no_dst = table is None or "dst_nT" not in table or table["dst_nT"].isna().all()
+    return config, QuietRules(dst_min_nT=None) if no_dst else QuietRules()
+
+
+@app.command()
+@one_line_errors
+def detect(
+    files: MapFiles = None,
+    store: StoreOption = None,
+    product: ProductOption = None,
+    start: Annotated[str | None, typer.Option(help="First day, YYYY-MM-DD.")] = None,
+    end: Annotated[str | None, typer.Option(help="Last day, YYYY-MM-DD.")] = None,
+    window_days: WindowOption = 15,
+    form: FormOption = "quartile",
+    k: KOption = None,
+    indices: IndicesOption = None,
+    output: OutOption = Path("detect-output"),
+) -> None:
+    """Running-median backgrounds, anomalies and space-time clusters on the maps."""
+    from ionoquake.detect.run import detect_to_files
+
+    root = store_or_default(store)
+    ds = _load_maps(files, root, product, start, end)
+    table = _load_indices(indices, root)
+    config, rules = _detect_settings(window_days, form, k, table)
+    result = detect_to_files(ds, output, config=config, indices=table, rules=rules)
+    s = result.summary
+    out.print(
+        f"{s['epochs']} epochs ({s['epochs_with_background']} with a background): "
+        f"{s['positive_cells']} positive and {s['negative_cells']} negative anomalous cells "
+        f"in {s['clusters']} clusters -> {result.netcdf}, {result.table}")
+
+
+@app.command()
+@one_line_errors
+def event(
+    event_id: Annotated[str | None, typer.Argument(
+        help="An event of the archive's catalogue (e.g. usp000a7m5).")] = None,
+    time: Annotated[str | None, typer.Option(help="Origin time (UTC, ISO 8601).")] = None,
+    lat: Annotated[float | None, typer.Option(min=-90, max=90, help="Epicentre °N.")] = None,
+    lon: Annotated[float | None, typer.Option(min=-180, max=180, help="Epicentre °E.")] = None,
+    mag: Annotated[float | None, typer.Option(min=-3, max=10, help="Magnitude.")] = None,
+    files: Annotated[list[Path] | None, typer.Option(
+        "--maps", help="Map files [default: the archive's].")] = None,
+    store: StoreOption = None,
+    product: ProductOption = None,
+    window_days: WindowOption = 15,
+    form: FormOption = "quartile",
+    k: KOption = None,
+    indices: IndicesOption = None,
+    output: OutOption = Path("event-output"),
+) -> None:
+    """One earthquake: TEC at the epicentre and its conjugate point, zone anomalies, day table."""
+    import numpy as np
+
+    from ionoquake.detect.event import Earthquake
+    from ionoquake.detect.run import event_to_files
+
+    root = store_or_default(store)
+    if event_id is not None:
+        from ionoquake.store.catalogs import read_catalog
+
+        cat = read_catalog(root)
+        row = cat[cat["event_id"] == event_id]
+        if row.empty:
+            raise IonoquakeError(f"no event {event_id!r} in the archive's catalogue")
+        r = row.iloc[0]
+        quake = Earthquake(np.datetime64(r["time"], "ns"), float(r["latitude"]),
+                           float(r["longitude"]), float(r["magnitude"]),
+                           str(r.get("place", "") or ""), event_id)
+    elif None in (time, lat, lon, mag):
+        raise IonoquakeError("give an EVENT_ID of the archive's catalogue, or --time, --lat, "
+                             "--lon and --mag")
+    else:
+        try:
+            when = np.datetime64(str(time).rstrip("Z"), "ns")
+        except ValueError:
+            raise IonoquakeError(f"--time {time!r} is not an ISO 8601 time") from None
+        quake = Earthquake(when, float(lat), float(lon), float(mag))  # type: ignore[arg-type]
+    t = quake.time.astype("datetime64[D]")
+    ds = _load_maps(files, root, product, str(t - 30 - window_days), str(t + 11))
+    table = _load_indices(indices, root)
+    config, rules = _detect_settings(window_days, form, k, table)
+    result = event_to_files(ds, quake, output, config=config, indices=table, rules=rules)
+    s = result.summary
+    out.print(
+        f"{quake.name or quake.event_id or 'event'} M{quake.magnitude}: epicentre anomalous on "
+        f"{s['days_with_epicentre_anomaly']} of {s['days_before']} days before; "
+        f"outputs in {output}")
+
+
 # --- service ----------------------------------------------------------------------------
 
 
