@@ -1,0 +1,118 @@
+"""The alarm table: the one interface between anomaly detection and forecasting.
+
+An *alarm* says: "between ``start`` and ``end``, within ``radius_km`` of
+(``lat``, ``lon``), the chance of a target earthquake is raised". Whatever rule
+turns ionospheric anomalies into alarms (Dobrovolsky circles, fixed radii, lead
+times, durations) must emit a :class:`pandas.DataFrame` with these columns:
+
+=============  ===================  ==================================================
+column         dtype                meaning
+=============  ===================  ==================================================
+``issued``     datetime64 (naive    when the alarm became known, i.e. the time stamp of
+               UTC)                 the last observation it used; the as-of view hides
+                                    alarms issued at or after a forecast's issue time
+``start``      datetime64 (UTC)     alarm on from this instant (inclusive)
+``end``        datetime64 (UTC)     alarm off from this instant (exclusive), > start
+``lat``        float, degrees       centre latitude, −90..90
+``lon``        float, degrees       centre longitude, −180..180
+``radius_km``  float, km            great-circle radius of the alarm region, > 0
+``score``      float                alarm strength (higher = stronger), used to rank
+                                    alarms in Molchan diagrams
+``gain``       float, optional      multiplicative rate gain inside the alarm (≥ 0);
+                                    the forecast config's gain is used where absent
+=============  ===================  ==================================================
+
+Optional ``magnitude_min``/``magnitude_max`` columns are kept but not used yet.
+Where alarms overlap, the largest score and the largest gain apply (alarms are
+not multiplied together, so two detections of one anomaly do not square the gain).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+
+from ionoquake.forecast.grid import ForecastError, Grid
+from ionoquake.geo import great_circle_km
+
+__all__ = ["ALARM_COLUMNS", "alarm_grid", "check_alarms", "empty_alarms"]
+
+#: Required columns of an alarm table, in order.
+ALARM_COLUMNS = ("issued", "start", "end", "lat", "lon", "radius_km", "score")
+
+
+def empty_alarms() -> pd.DataFrame:
+    """An alarm table with no rows and the documented columns."""
+    times = {c: pd.Series([], dtype="datetime64[ns]") for c in ("issued", "start", "end")}
+    nums = {c: pd.Series([], dtype=float) for c in ("lat", "lon", "radius_km", "score")}
+    return pd.DataFrame({**times, **nums})[list(ALARM_COLUMNS)]
+
+
+def check_alarms(alarms: pd.DataFrame) -> pd.DataFrame:
+    """Validate an alarm table; return it with ``issued`` filled from ``start`` if absent.
+
+    Raises
+    ------
+    ForecastError
+        Naming the missing column or the first offending row.
+    """
+    df = alarms.copy()
+    if "issued" not in df.columns and "start" in df.columns:
+        df.insert(0, "issued", df["start"])
+    missing = [c for c in ALARM_COLUMNS if c not in df.columns]
+    if missing:
+        raise ForecastError(f"alarm table lacks column(s) {missing}; "
+                            f"expected {list(ALARM_COLUMNS)}")
+    for col in ("issued", "start", "end"):
+        if not pd.api.types.is_datetime64_any_dtype(df[col]):
+            raise ForecastError(f"alarm column {col!r} must be datetime64 (naive UTC), "
+                                f"got {df[col].dtype}")
+        if getattr(df[col].dt, "tz", None) is not None:
+            raise ForecastError(f"alarm column {col!r} must be naive UTC, got {df[col].dt.tz}")
+    checks = [
+        (df["end"] <= df["start"], "end is not after start"),
+        (df["issued"] > df["start"], "issued after start (an alarm cannot act before it exists)"),
+        (~df["lat"].between(-90, 90), "lat outside -90..90"),
+        (~(df["radius_km"] > 0), "radius_km not positive"),
+        (df[["issued", "start", "end", "lat", "lon", "score"]].isna().any(axis=1), "missing value"),
+    ]
+    if "gain" in df.columns:
+        checks.append((~(df["gain"].fillna(0) >= 0), "negative gain"))
+    for bad, what in checks:
+        if bad.any():
+            row = int(np.flatnonzero(bad.to_numpy())[0])
+            raise ForecastError(f"alarm table row {row}: {what}")
+    return df
+
+
+def alarm_grid(alarms: pd.DataFrame, grid: Grid, start: pd.Timestamp, end: pd.Timestamp,
+               *, default_gain: float = 1.0) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Score and gain of the alarms active in ``[start, end)`` on each grid cell.
+
+    A cell is inside an alarm when its centre lies within ``radius_km`` of the
+    alarm centre, or when it holds the alarm centre (so that an alarm smaller
+    than a cell is not lost); an alarm counts if it overlaps the interval at all.
+
+    Returns
+    -------
+    score, gain : numpy.ndarray
+        Shape ``(n_lat, n_lon)``: the largest score (−inf where no alarm) and the
+        largest gain (1 where no alarm).
+    """
+    df = check_alarms(alarms)
+    active = df[(df["start"] < end) & (df["end"] > start)]
+    n_lat, n_lon, _ = grid.shape
+    score = np.full((n_lat, n_lon), -np.inf)
+    gain = np.full((n_lat, n_lon), np.nan)
+    lat2, lon2 = np.meshgrid(grid.lat, grid.lon, indexing="ij")
+    gains = (active["gain"].fillna(default_gain) if "gain" in active.columns
+             else pd.Series(default_gain, index=active.index))
+    for (_, row), g in zip(active.iterrows(), gains, strict=True):
+        inside = great_circle_km(row["lat"], row["lon"], lat2, lon2) <= row["radius_km"]
+        ci, cj = grid.cell_of(row["lat"], row["lon"])
+        if ci >= 0:  # an alarm smaller than a cell still covers the cell it sits in
+            inside[ci, cj] = True
+        score = np.where(inside, np.maximum(score, row["score"]), score)
+        gain = np.where(inside, np.fmax(gain, g), gain)
+    return score, np.nan_to_num(gain, nan=1.0)

@@ -1,0 +1,121 @@
+"""Figures of evaluation results: each skill number drawn next to its null.
+
+Only drawing happens here; the numbers come from :mod:`ionoquake.evaluate`
+result records (Molchan, ROC, reliability, superposed epoch, CSEP tests).
+"""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.figure import Figure
+from scipy import stats
+
+from ionoquake.evaluate.molchan import confidence_bound_nu
+from ionoquake.evaluate.results import CurveResult, EpochResult, MolchanResult, SkillResult
+
+__all__ = ["epoch_figure", "molchan_figure", "null_figure", "reliability_figure", "roc_figure"]
+
+
+def molchan_figure(result: MolchanResult, *, title: str = "Molchan diagram",
+                   alpha: float = 0.05) -> Figure:
+    """Trajectory, the random-guess diagonal and its binomial 1 − α bound, gain point."""
+    fig, ax = plt.subplots(figsize=(5.6, 5.2), layout="constrained")
+    tau = np.linspace(0.0, 1.0, 501)
+    ax.plot([0, 1], [1, 0], color="0.5", linestyle="--", label="random alarms (ASS = 0.5)")
+    ax.plot(tau, confidence_bound_nu(tau, result.n_events, alpha), color="0.5", linestyle=":",
+            label=f"random-guess bound, α = {alpha:g} (N = {result.n_events})")
+    ass = result.ass
+    ax.plot(result.tau, result.nu, color="C0", linewidth=1.8, drawstyle="default",
+            label=f"trajectory: ASS = {ass.statistic:.3f} (null {ass.null.mean:.3f} ± "
+                  f"{ass.null.std:.3f}, p = {ass.p_value:.3g})")
+    gain = result.skills.get("gain")
+    if gain is not None:
+        ax.plot(gain.details["tau"], gain.details["nu"], "o", color="C3",
+                label=f"gain {gain.statistic:.2f} at τ = {gain.details['tau']:.3g} "
+                      f"(p = {gain.p_value:.3g})")
+    ax.set(xlim=(0, 1), ylim=(0, 1), xlabel=f"alarm fraction τ ({result.conventions['tau']})",
+           ylabel="miss rate ν", title=title)
+    ax.xaxis.label.set_fontsize(8)
+    ax.legend(fontsize=7, loc="upper right")
+    return fig
+
+
+def null_figure(skill: SkillResult, *, title: str | None = None) -> Figure:
+    """The null distribution (normal with its mean and sd; Monte Carlo quantiles marked)
+    with the observed statistic and its p-value."""
+    fig, ax = plt.subplots(figsize=(5.6, 2.6), layout="constrained")
+    null = skill.null
+    if np.isfinite(null.std) and null.std > 0:
+        lo, hi = null.mean - 4 * null.std, null.mean + 4 * null.std
+        lo, hi = min(lo, skill.statistic), max(hi, skill.statistic)
+        x = np.linspace(lo, hi, 400)
+        ax.fill_between(x, stats.norm.pdf(x, null.mean, null.std), color="0.85",
+                        label=f"null: {null.kind}, mean {null.mean:.3g}, sd {null.std:.3g}")
+    for q in ("0.025", "0.975"):
+        if q in null.quantiles:
+            ax.axvline(null.quantiles[q], color="0.4", linestyle=":", linewidth=1)
+    ax.axvline(skill.statistic, color="C3", linewidth=2,
+               label=f"observed {skill.statistic:.4g}, p = {skill.p_value:.3g}")
+    ax.set(title=title or skill.name, yticks=[])
+    ax.legend(fontsize=7)
+    return fig
+
+
+def roc_figure(curve: CurveResult, *, title: str = "ROC") -> Figure:
+    """Hit rate against false-alarm rate, with the no-skill diagonal."""
+    fig, ax = plt.subplots(figsize=(5.0, 5.0), layout="constrained")
+    auc = curve.skills["auc"]
+    ax.plot([0, 1], [0, 1], color="0.5", linestyle="--", label="no discrimination (AUC 0.5)")
+    ax.plot(curve.x, curve.y, color="C0",
+            label=f"forecast: AUC = {auc.statistic:.3f} (null sd {auc.null.std:.3f}, "
+                  f"p = {auc.p_value:.3g})")
+    ax.set(xlim=(0, 1), ylim=(0, 1), xlabel=curve.x_label, ylabel=curve.y_label, title=title)
+    ax.legend(fontsize=7, loc="lower right")
+    return fig
+
+
+def reliability_figure(curve: CurveResult, *, title: str = "Reliability") -> Figure:
+    """Observed frequency against forecast probability, with the calibrated-forecast band."""
+    fig, ax = plt.subplots(figsize=(5.0, 5.0), layout="constrained")
+    x, y = np.asarray(curve.x), np.asarray(curve.y)
+    top = float(max(x.max(), y.max(), np.max(curve.band_high) if curve.band_high else 0)) * 1.1
+    ax.plot([0, top], [0, top], color="0.5", linestyle="--", label="perfect calibration")
+    if curve.band_low:
+        ax.fill_between(x, curve.band_low, curve.band_high, color="0.85",
+                        label="5-95 % if calibrated")
+    brier = curve.skills["brier"]
+    ax.plot(x, y, "o-", color="C0", label=f"forecast: Brier {brier.statistic:.3g} "
+                                          f"(calibration p = {brier.p_value:.3g})")
+    bss = curve.skills.get("brier_skill")
+    if bss is not None:
+        ax.plot([], [], " ", label=f"Brier skill vs baseline {bss.statistic:+.3g} "
+                                   f"(p = {bss.p_value:.3g})")
+    ax.set(xlim=(0, top), ylim=(0, top), xlabel=curve.x_label, ylabel=curve.y_label, title=title)
+    ax.legend(fontsize=7, loc="upper left")
+    return fig
+
+
+def epoch_figure(result: EpochResult, *, title: str = "Superposed epoch analysis") -> Figure:
+    """Anomalies per event per day, nearest distance bin, with the bootstrap band and nulls."""
+    table = result.rate_table()
+    shape = table.shape
+    low = np.asarray(result.band_low).reshape(shape)
+    high = np.asarray(result.band_high).reshape(shape)
+    days = np.asarray(result.day_edges)
+    centre = 0.5 * (days[1:] + days[:-1])
+    fig, ax = plt.subplots(figsize=(7.0, 3.6), layout="constrained")
+    d = result.distance_edges_km
+    ax.fill_between(centre, low[:, 0], high[:, 0], color="C0", alpha=0.25,
+                    label=f"bootstrap {result.band_level:.0%} band")
+    ax.plot(centre, table[:, 0], color="C0",
+            label=f"{result.n_events} events, {d[0]:g}-{d[1]:g} km")
+    ax.axvline(0, color="k", linewidth=0.8)
+    for name, test in result.tests.items():
+        ax.plot([], [], " ", label=f"null {name}: p = {test.p_value:.3g}")
+    ax.set(xlabel="days from earthquake", ylabel="anomalies per event per day", title=title)
+    ax.legend(fontsize=7)
+    return fig

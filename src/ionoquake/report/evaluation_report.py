@@ -1,0 +1,155 @@
+"""The HTML evaluation report: figures, tables, and what the numbers mean in words.
+
+Every skill figure is shown with its baseline (what it is compared against) and
+its null distribution (what chance alone gives), and every number is read out
+in a sentence, including "no skill" when that is the answer. The file is
+self-contained (figures embedded as PNG) and written atomically.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+from matplotlib.figure import Figure
+
+from ionoquake.evaluate.forecast_run import RunEvaluation
+from ionoquake.evaluate.results import EpochResult, MolchanResult, SkillResult
+from ionoquake.report.evaluation_figures import (
+    epoch_figure,
+    molchan_figure,
+    null_figure,
+    reliability_figure,
+    roc_figure,
+)
+from ionoquake.store.atomic import write_bytes_atomic
+
+__all__ = ["describe_skill", "render_evaluation_report", "write_evaluation_report"]
+
+_CSS = """body{font-family:sans-serif;max-width:980px;margin:2em auto;color:#222}
+table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #bbb;padding:3px 8px;
+font-size:90%}th{background:#eee}.verdict{font-weight:bold}.note{color:#7a4b00}
+img{max-width:100%}"""
+
+
+def describe_skill(skill: SkillResult, *, alpha: float = 0.05) -> str:
+    """One sentence: the statistic, its null, its p-value, and the verdict at ``alpha``."""
+    null = skill.null
+    spread = f"{null.mean:.3g} ± {null.std:.3g}" if null.std == null.std else f"{null.mean:.3g}"
+    verdict = ("significant" if skill.p_value <= alpha
+               else "not distinguishable from the null")
+    p = f"p = {skill.p_value:.3g}"
+    if null.kind == "monte-carlo" and skill.p_value <= 1.0 / (null.n_samples + 1) + 1e-15:
+        p = f"p ≤ {skill.p_value:.3g} (no one of {null.n_samples} null samples reached it)"
+    return (f"{skill.name} = {skill.statistic:.4g}; under the null ({null.description}) "
+            f"it would be {spread}; {p} ({skill.alternative}), "
+            f"so it is {verdict} at the {alpha:g} level.")
+
+
+def _img(fig: Figure) -> str:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=110)
+    plt.close(fig)
+    return f'<img src="data:image/png;base64,{base64.b64encode(buf.getvalue()).decode()}">'
+
+
+def _table(skills: Mapping[str, SkillResult]) -> str:
+    rows = ["<tr><th>statistic</th><th>value</th><th>null</th><th>null mean ± sd</th>"
+            "<th>p</th><th>conventions</th></tr>"]
+    for s in skills.values():
+        conv = "; ".join(f"{k}: {v}" for k, v in s.conventions.items())
+        rows.append(f"<tr><td>{html.escape(s.name)}</td><td>{s.statistic:.4g}</td>"
+                    f"<td>{html.escape(s.null.kind)}</td><td>{s.null.mean:.4g} ± "
+                    f"{s.null.std:.3g}</td><td>{s.p_value:.3g}</td>"
+                    f"<td>{html.escape(conv)}</td></tr>")
+    return "<table>" + "".join(rows) + "</table>"
+
+
+def _molchan_section(result: MolchanResult, heading: str, baseline: str) -> str:
+    ass, gain, r = result.ass, result.skills["gain"], result.skills["r_score"]
+    worse = (" The ASS is below 0.5: the alarms did worse than random."
+             if ass.statistic < 0.5 else "")
+    words = (f"<p>Baseline: {html.escape(baseline)}. {html.escape(describe_skill(ass))}{worse} "
+             f"The probability gain {gain.statistic:.3g} is read "
+             f"{html.escape(gain.conventions['read'])} (τ = {gain.details['tau']:.3g}, "
+             f"{gain.details['hits']:.3g} of {result.n_events} target events inside); random "
+             f"alarms of that size have gain 1, p = {gain.p_value:.3g}. The R score there is "
+             f"{r.statistic:.3g} (0 for random alarms).</p>")
+    return (f"<h2>{html.escape(heading)}</h2>{words}"
+            f"{_img(molchan_figure(result, title=heading))}"
+            f"{_img(null_figure(ass, title='area skill score against random alarms'))}"
+            f"{_table(result.skills)}")
+
+
+def render_evaluation_report(evaluation: RunEvaluation, *, epoch: EpochResult | None = None,
+                             title: str = "ionoquake forecast evaluation",
+                             context: Mapping[str, str] | None = None,
+                             alpha: float = 0.05) -> str:
+    """The report as an HTML string (see :func:`write_evaluation_report`)."""
+    ev = evaluation
+    parts = [f"<h1>{html.escape(title)}</h1>",
+             f"<p>Model <b>{html.escape(ev.model)}</b>, {ev.n_forecasts} daily forecasts "
+             f"issued {html.escape(ev.period[0])} .. {html.escape(ev.period[1])}, "
+             f"{ev.n_target_events} target events in their grid and horizons.</p>"]
+    if context:
+        parts.append("<table>" + "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(v)}"
+                                         "</td></tr>" for k, v in context.items()) + "</table>")
+    parts.append(f"<h2>In short</h2><p class='verdict'>{html.escape(_verdict(ev, alpha))}</p>")
+    parts += [f"<p class='note'>{html.escape(n)}</p>" for n in ev.notes]
+    if ev.molchan_alarms is not None:
+        parts.append(_molchan_section(ev.molchan_alarms, "Alarms against the seismicity baseline",
+                                      "τ is the share of the baseline's expected events "
+                                      "covered by alarms, so a skill here is information "
+                                      "beyond past seismicity"))
+    parts.append(_molchan_section(ev.molchan_rate, "Forecast rate against a uniform space-time",
+                                  "τ is the share of space-time volume; most of this skill "
+                                  "comes from the seismicity baseline itself"))
+    if ev.roc is not None and ev.reliability is not None:
+        auc, brier = ev.roc.skills["auc"], ev.reliability.skills["brier"]
+        parts.append(f"<h2>ROC and reliability</h2><p>{html.escape(describe_skill(auc))} "
+                     f"{html.escape(describe_skill(brier))}</p>"
+                     f"{_img(roc_figure(ev.roc))}{_img(reliability_figure(ev.reliability))}"
+                     f"{_table({**ev.roc.skills, **ev.reliability.skills})}")
+    if ev.csep:
+        lines = " ".join(html.escape(describe_skill(s)) for s in ev.csep.values())
+        parts.append(f"<h2>CSEP tests (pyCSEP)</h2><p>Consistency tests ask whether the "
+                     f"observed events are plausible under the forecast (small p: reject the "
+                     f"forecast); the T-test compares it with the baseline (positive gain: "
+                     f"better). {lines}</p>{_table(ev.csep)}")
+    if epoch is not None:
+        parts.append("<h2>Superposed epoch analysis</h2><p>"
+                     + " ".join(html.escape(describe_skill(t)) for t in epoch.tests.values())
+                     + f"</p>{_img(epoch_figure(epoch))}{_table(epoch.tests)}")
+    return (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(title)}"
+            f"</title><style>{_CSS}</style></head><body>{''.join(parts)}</body></html>")
+
+
+def _verdict(ev: RunEvaluation, alpha: float) -> str:
+    if ev.molchan_alarms is None:
+        return ("No alarm was active, so this run measures only the seismicity baseline; it "
+                "says nothing about ionospheric precursors.")
+    ass = ev.molchan_alarms.ass
+    if ass.p_value <= alpha:
+        return (f"The alarms beat the seismicity baseline: ASS {ass.statistic:.3f} against "
+                f"{ass.null.mean:.3f} ± {ass.null.std:.3f} for random alarms (p = "
+                f"{ass.p_value:.3g}, {ev.n_target_events} events). One period and one "
+                f"configuration: confirm prospectively before believing it.")
+    return (f"No evidence that the alarms add skill to the seismicity baseline: ASS "
+            f"{ass.statistic:.3f} against {ass.null.mean:.3f} ± {ass.null.std:.3f} for random "
+            f"alarms (p = {ass.p_value:.3g}, {ev.n_target_events} events).")
+
+
+def write_evaluation_report(path: str | os.PathLike[str], evaluation: RunEvaluation, *,
+                            epoch: EpochResult | None = None,
+                            title: str = "ionoquake forecast evaluation",
+                            context: Mapping[str, str] | None = None,
+                            alpha: float = 0.05) -> Path:
+    """Write the self-contained HTML report of ``evaluation`` (and an epoch analysis)."""
+    text = render_evaluation_report(evaluation, epoch=epoch, title=title, context=context,
+                                    alpha=alpha)
+    return write_bytes_atomic(path, text.encode("utf-8"))
