@@ -1,44 +1,54 @@
 """The main job on the real data bundled with ionoquake (``ionoquake demo``).
 
-Offline: it reads only ``data/`` of the repository. Today it ingests the 55-day
-JPL GIM series around the 2001-01-13 El Salvador M7.7 earthquake, summarises the
-archive, and draws the maps and the TEC series at the epicentre; later stages of
-the pipeline (storm masks, detection, passes, forecasts, evaluation) join as
-they land. Re-running it is idempotent: the archive is not written again.
+Offline: it reads only ``data/`` of the repository. It ingests the 55-day JPL GIM
+series around the 2001-01-13 El Salvador M7.7 earthquake, the ComCat M≥4.5 events
+and CelesTrak indices of the same months into an archive, classifies the epochs
+quiet/disturbed, detects anomalies and clusters on the whole globe, analyses every
+declustered M≥7 event inside the window, and writes an HTML report that says
+what the numbers show. Re-running it is idempotent: the archive is not written
+again and the outputs come out the same.
 """
 
 from __future__ import annotations
 
-import html
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-import xarray as xr
 from rich.console import Console
 
+from ionoquake.detect.background import BackgroundConfig
+from ionoquake.detect.decluster import decluster
+from ionoquake.detect.event import Earthquake
+from ionoquake.detect.quiet import QuietRules, classify_days
+from ionoquake.detect.run import detect_to_files, event_to_files
 from ionoquake.errors import IonoquakeError
-from ionoquake.report.figures import save, tec_map
+from ionoquake.report.demo_report import write_report
 from ionoquake.report.progress import progress_bar
-from ionoquake.report.summary import describe_maps
-from ionoquake.sources.gim import tec_at
-from ionoquake.store import maps
+from ionoquake.store import database, maps
+from ionoquake.store.catalogs import read_catalog
+from ionoquake.store.indices import read_indices
+from ionoquake.store.ingest import ingest_path
+from ionoquake.store.sync import sync_database
+
+TARGET_MAGNITUDE = 7.0
 
 
-# USGS ComCat event usp000a7m5: 2001-01-13 17:33:32 UTC, 13.049N 88.660W, 60 km, Mw 7.7.
-@dataclass(frozen=True)
-class Quake:
-    time: np.datetime64
-    lat: float
-    lon: float
-    magnitude: float
-    name: str
+@dataclass
+class DemoResult:
+    """What the demo computed, for the report (and for tests)."""
 
-
-EL_SALVADOR = Quake(np.datetime64("2001-01-13T17:33:32"), 13.049, -88.660, 7.7, "El Salvador M7.7")
+    output: Path
+    archive_changes: int
+    maps_summary: str
+    quiet_days: pd.Series
+    detection: dict[str, Any]
+    events: list[dict[str, Any]] = field(default_factory=list)
+    figures: list[Path] = field(default_factory=list)
+    report: Path | None = None
 
 
 def bundled_data_dir() -> Path:
@@ -53,56 +63,118 @@ def bundled_data_dir() -> Path:
                          "or set IONOQUAKE_DATA to its data/ folder")
 
 
-def run_demo(output: Path, console: Console) -> Path:
-    """Run the demo into ``output``; return the path of the HTML report."""
-    data = bundled_data_dir()
+def demo_inputs(data: Path) -> list[Path]:
+    """The bundled files the demo ingests: maps, catalogue, indices."""
     files = sorted((data / "ionex" / "jpl_2000326-2001014").glob("jplg*.gz"))
     if not files:
         raise IonoquakeError(f"{data}/ionex/jpl_2000326-2001014: no JPL GIM files")
-    store = output / "store"
+    files.append(data / "catalogs" / "usgs_comcat_M4.5_2000-10-01_2001-02-28.csv")
+    files.append(data / "indices" / "celestrak_SW-All_2000-09-01_2001-03-31.txt")
+    return files
+
+
+def _step(console: Console, text: str) -> None:
+    console.print(f"[bold]▸[/] {text}")
+
+
+def ingest_all(store: Path, files: list[Path], console: Console) -> int:
+    """Ingest ``files`` into ``store``; return how many changed the archive."""
     maps.clean(store)
-    added = 0
-    with progress_bar("ingest GIMs", total=len(files)) as advance:
+    changed = 0
+    with progress_bar("ingest", total=len(files)) as advance:
         for path in files:
-            added += maps.ingest_file(store, path).status != "unchanged"
+            changed += ingest_path(store, path).status != "unchanged"
             advance()
-    console.print(f"archive {store}: {added} days written, {len(files) - added} already there")
+    sync_database(store, database.connect(database.database_url(store)))
+    return changed
+
+
+def target_events(store: Path, start: np.datetime64, end: np.datetime64) -> pd.DataFrame:
+    """Declustered (Gardner–Knopoff) M≥7 mainshocks of the archive's catalogue in the window."""
+    cat = read_catalog(store)
+    mainshocks = decluster(cat)
+    inside = (mainshocks["time"] >= start) & (mainshocks["time"] < end)
+    return mainshocks[inside & (mainshocks["magnitude"] >= TARGET_MAGNITUDE)]
+
+
+def latitude_control(anomalies: Any, quake: Earthquake, days_before: int = 30) -> dict[str, float]:
+    """Days with a flagged epoch at the epicentre's grid cell vs. at every cell of its latitude.
+
+    A precursor claim needs the epicentre to stand out from places without an
+    earthquake. The controls are the other longitudes of the same latitude row
+    (same local-time and latitude climatology); ``rank`` is the fraction of
+    controls with fewer flagged days than the epicentre (0.5 = typical).
+    """
+    row = anomalies.sel(lat=quake.latitude, method="nearest").isel(lon=slice(0, -1))
+    start = quake.time - np.timedelta64(days_before, "D")
+    window = row.sel(time=slice(start, quake.time))
+    flagged = (window["positive"] | window["negative"]).resample(time="1D").max()
+    has_background = window["dtec"].notnull().resample(time="1D").max()
+    per_lon = flagged.where(has_background).mean("time").values
+    lon = ((quake.longitude + 180.0) % 360.0) - 180.0
+    epi = float(per_lon[int(np.argmin(np.abs(row["lon"].values - lon)))])
+    valid = per_lon[np.isfinite(per_lon)]
+    return {"epicentre_fraction": epi, "control_median": float(np.median(valid)),
+            "rank": float(np.mean(valid < epi)), "n_controls": len(valid)}
+
+
+def run_demo(output: Path, console: Console) -> DemoResult:
+    """Run the demo into ``output``; return what it found (the report path included)."""
+    from ionoquake.report.summary import describe_maps
+
+    data = bundled_data_dir()
+    store = output / "store"
+    _step(console, "ingest maps, catalogue and indices into the archive")
+    changes = ingest_all(store, demo_inputs(data), console)
+    console.print(f"  archive {store}: {changes} files written, "
+                  f"{len(demo_inputs(data)) - changes} already there")
     ds = maps.open_maps(store, "jplg")
-    console.print(describe_maps(ds))
+    summary = describe_maps(ds)
+    console.print(summary)
 
-    eq = EL_SALVADOR
-    figures = output / "figures"
-    fig = tec_map(ds, eq.time, marks=[(eq.lat, eq.lon, eq.name)],
-                  circles=[(eq.lat, eq.lon, 10 ** (0.43 * eq.magnitude))],
-                  title=f"JPL GIM nearest the {eq.name} earthquake, "
-                        f"{np.datetime_as_string(eq.time, 'm')} UTC "
-                        "(dashed: Dobrovolsky radius)")
-    map_png = save(fig, figures / "tec_map_el_salvador.png")
+    _step(console, "classify days quiet/disturbed (Kp ≤ 3 over 24 h; the file has no Dst)")
+    indices = read_indices(store)
+    rules = QuietRules(dst_min_nT=None)
+    window = indices[(indices["time"] >= ds.time.values[0])
+                     & (indices["time"] <= ds.time.values[-1])]
+    days = classify_days(window, rules)
+    console.print(f"  {int((days == 'quiet').sum())} quiet, "
+                  f"{int((days == 'disturbed').sum())} disturbed, "
+                  f"{int((days == 'unknown').sum())} unknown days")
 
-    hourly = np.arange(ds.time.values[0], ds.time.values[-1], np.timedelta64(1, "h"))
-    at_epi = tec_at(ds, hourly, eq.lat, eq.lon)
-    weights = xr.DataArray(np.cos(np.deg2rad(ds["lat"].values)), dims="lat")
-    global_mean = ds["tec"].weighted(weights).mean(("lat", "lon"))
-    fig, ax = plt.subplots(figsize=(11, 4), layout="constrained")
-    ax.plot(hourly, at_epi, lw=0.8, label=f"at the epicentre ({eq.lat}°N, {eq.lon}°E)")
-    ax.plot(ds.time, global_mean, lw=0.8, label="global area-weighted mean")
-    ax.axvline(eq.time.astype("datetime64[s]").item(), color="red", ls="--", lw=1, label=eq.name)
-    ax.set_ylabel("TEC (TECU)")
-    ax.legend(loc="upper left", fontsize=8)
-    ax.set_title("JPL GIM TEC, hourly, rotation-aware interpolation between 2-h maps")
-    series_png = save(fig, figures / "tec_series_el_salvador.png")
+    _step(console, "detect anomalies and clusters (15-day running median, quartile bounds)")
+    config = BackgroundConfig(window_days=15, form="quartile")
+    det = detect_to_files(ds, output / "detect", config=config, indices=indices, rules=rules)
+    console.print(f"  {det.summary}")
+    result = DemoResult(output, changes, summary, days, dict(det.summary),
+                        figures=list(det.figures))
 
-    daily = pd.Series(at_epi, index=hourly).resample("1D").mean()
-    report = output / "report.html"
-    rows = "".join(f"<tr><td>{str(d)[:10]}</td><td>{v:.1f}</td></tr>" for d, v in daily.items())
-    report.write_text(f"""<!doctype html><html><head><meta charset="utf-8">
-<title>ionoquake demo</title></head><body style="font-family:sans-serif;max-width:1100px">
-<h1>ionoquake demo: JPL GIMs around the 2001 El Salvador M7.7 earthquake</h1>
-<pre>{html.escape(describe_maps(ds))}</pre>
-<p>These figures show the data only; detection and its statistics are not part of this
-report yet.</p>
-<img src="figures/{map_png.name}" width="100%"><img src="figures/{series_png.name}" width="100%">
-<h2>Daily mean TEC at the epicentre (TECU)</h2><table border="1">{rows}</table>
-</body></html>""")
-    console.print(f"report {report}")
-    return report
+    _step(console, f"analyse the declustered M≥{TARGET_MAGNITUDE:g} events in the window")
+    from xarray import open_dataset
+
+    with open_dataset(det.netcdf) as anomalies_file:
+        anomalies = anomalies_file.load()
+    events = target_events(store, ds.time.values[0], ds.time.values[-1])
+    with progress_bar("events", total=len(events)) as advance:
+        for _, row in events.iterrows():
+            quake = Earthquake(np.datetime64(row["time"], "ns"), float(row["latitude"]),
+                               float(row["longitude"]), float(row["magnitude"]),
+                               str(row.get("place", "") or ""), str(row["event_id"]))
+            ev = event_to_files(ds, quake, output / "events", config=config, indices=indices,
+                                rules=rules, anomalies=anomalies)
+            result.events.append({"event_id": quake.event_id, "name": quake.name,
+                                  "time": str(quake.time)[:19], "magnitude": quake.magnitude,
+                                  "latitude": quake.latitude, "longitude": quake.longitude,
+                                  **ev.summary, **latitude_control(anomalies, quake),
+                                  "figures": list(ev.figures)})
+            result.figures += list(ev.figures)
+            advance()
+    for e in result.events:
+        console.print(f"  {e['time'][:10]} M{e['magnitude']} {e['name']}: epicentre anomalous "
+                      f"on {e['days_with_epicentre_anomaly']} of {e['days_before']} days before; "
+                      f"flagged-day fraction {e['epicentre_fraction']:.2f} vs "
+                      f"{e['control_median']:.2f} at the same latitude (rank {e['rank']:.2f})")
+
+    result.report = write_report(result)
+    console.print(f"report {result.report}")
+    return result

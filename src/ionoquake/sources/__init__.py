@@ -8,7 +8,7 @@ themselves with :func:`ionoquake.sources.registry.register`;
 :func:`read` dispatches on the sniff.
 """
 
-from ionoquake.sources import catalog, gim_cdf, indices, ionex
+from ionoquake.sources import catalog, cses, gim_cdf, indices, ionex, swarm, tle
 from ionoquake.sources.registry import formats, read
 
-__all__ = ["catalog", "formats", "gim_cdf", "indices", "ionex", "read"]
+__all__ = ["catalog", "cses", "formats", "gim_cdf", "indices", "ionex", "read", "swarm", "tle"]

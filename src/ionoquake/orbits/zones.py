@@ -1,0 +1,138 @@
+"""Zones on the ground that satellites pass over: circles, polygons, grid cells.
+
+One table, built here (:data:`ZONE_COLUMNS`):
+
+==============  ==========  ==========================================================
+column          units       meaning
+==============  ==========  ==========================================================
+``zone_id``     —           the caller's id (an event id, a cell label, ...), a string
+``lat``         deg         centre latitude (geodetic)
+``lon``         deg         centre longitude, −180..180
+``radius_km``   km          circle radius; for polygons the circumscribed radius
+``kind``        —           ``circle``, ``polygon`` or ``cell``
+``vertices``    deg         polygons: (n, 2) array of (lon, lat); cells: their corners
+==============  ==========  ==========================================================
+
+Distances are great-circle on the 6371 km sphere (:func:`ionoquake.geo.great_circle_km`)
+between geodetic coordinates, the convention of the rest of ionoquake. Polygons are
+tested for containment in the (lon, lat) plane, which suits zones of a few hundred km
+that do not cross the antimeridian or contain a pole; grid cells are exact.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+from numpy.typing import ArrayLike, NDArray
+
+from ionoquake.errors import IonoquakeError
+from ionoquake.geo import great_circle_km, preparation_zone_radius_km
+
+__all__ = ["ZONE_COLUMNS", "circle_zones", "event_zones", "grid_zones", "inside",
+           "polygon_zones"]
+
+ZONE_COLUMNS = ("zone_id", "lat", "lon", "radius_km", "kind", "vertices")
+
+
+def _frame(ids: ArrayLike, lat: ArrayLike, lon: ArrayLike, radius: ArrayLike, kind: str,
+           vertices: Sequence[object] | None = None) -> pd.DataFrame:
+    lat_a = np.atleast_1d(np.asarray(lat, dtype=float))
+    lon_a = (np.atleast_1d(np.asarray(lon, dtype=float)) + 180.0) % 360.0 - 180.0
+    rad = np.broadcast_to(np.asarray(radius, dtype=float), lat_a.shape).copy()
+    if np.any(np.abs(lat_a) > 90) or not np.all(rad > 0):
+        raise IonoquakeError("zones need latitudes in −90..90 and positive radii")
+    frame = pd.DataFrame({
+        "zone_id": pd.array([str(i) for i in np.atleast_1d(np.asarray(ids))], dtype="string"),
+        "lat": lat_a, "lon": lon_a, "radius_km": rad,
+        "kind": pd.array([kind] * lat_a.size, dtype="string"),
+        "vertices": list(vertices) if vertices is not None else [None] * lat_a.size,
+    })
+    if frame["zone_id"].duplicated().any():
+        raise IonoquakeError("zone ids must be unique")
+    return frame
+
+
+def circle_zones(lat: ArrayLike, lon: ArrayLike, radius_km: ArrayLike, *,
+                 zone_id: ArrayLike | None = None) -> pd.DataFrame:
+    """Circular zones of given centres (degrees) and radii (km)."""
+    n = np.atleast_1d(np.asarray(lat)).size
+    return _frame(np.arange(n) if zone_id is None else zone_id, lat, lon, radius_km, "circle")
+
+
+def event_zones(events: pd.DataFrame, *, fixed_radius_km: float | None = None) -> pd.DataFrame:
+    """Earthquake preparation zones: Dobrovolsky circles (10^(0.43 M) km) of catalogue events.
+
+    ``zone_id`` is the event's ``event_id``.
+    """
+    radius = preparation_zone_radius_km(events["magnitude"].to_numpy(),
+                                        fixed_radius_km=fixed_radius_km)
+    return circle_zones(events["latitude"].to_numpy(), events["longitude"].to_numpy(), radius,
+                        zone_id=events["event_id"].astype(str).to_numpy())
+
+
+def polygon_zones(polygons: Sequence[ArrayLike], *,
+                  zone_id: ArrayLike | None = None) -> pd.DataFrame:
+    """Polygon zones from (n, 2) arrays of (lon, lat) vertices in degrees."""
+    verts = [np.asarray(p, dtype=float) for p in polygons]
+    if any(v.ndim != 2 or v.shape[1] != 2 or v.shape[0] < 3 for v in verts):
+        raise IonoquakeError("each polygon needs at least 3 (lon, lat) vertices")
+    lat, lon, rad = _circumscribe(verts)
+    ids = np.arange(len(verts)) if zone_id is None else zone_id
+    return _frame(ids, lat, lon, rad, "polygon", verts)
+
+
+def grid_zones(cell_deg: float, *, lat_range: tuple[float, float] = (-90.0, 90.0),
+               lon_range: tuple[float, float] = (-180.0, 180.0)) -> pd.DataFrame:
+    """Latitude-longitude cells of ``cell_deg`` degrees; ``zone_id`` is ``"lat,lon"`` of the
+    cell centre."""
+    lat_c = np.arange(lat_range[0] + cell_deg / 2, lat_range[1], cell_deg)
+    lon_c = np.arange(lon_range[0] + cell_deg / 2, lon_range[1], cell_deg)
+    la, lo = (a.ravel() for a in np.meshgrid(lat_c, lon_c, indexing="ij"))
+    h = cell_deg / 2
+    verts = [np.array([[o - h, a - h], [o + h, a - h], [o + h, a + h], [o - h, a + h]])
+             for a, o in zip(la, lo, strict=True)]
+    lat, lon, rad = _circumscribe(verts, centres=(la, lo))
+    ids = [f"{a:g},{o:g}" for a, o in zip(la, lo, strict=True)]
+    return _frame(ids, lat, lon, rad, "cell", verts)
+
+
+def _circumscribe(verts: Sequence[NDArray[np.float64]],
+                  centres: tuple[ArrayLike, ArrayLike] | None = None
+                  ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+    """Centre (mean of unit vectors unless given) and radius through the farthest vertex."""
+    if centres is None:
+        lat_c, lon_c = [], []
+        for v in verts:
+            lo, la = np.radians(v[:, 0]), np.radians(v[:, 1])
+            m = np.array([np.cos(la) * np.cos(lo), np.cos(la) * np.sin(lo), np.sin(la)]).mean(1)
+            lat_c.append(np.degrees(np.arctan2(m[2], np.hypot(m[0], m[1]))))
+            lon_c.append(np.degrees(np.arctan2(m[1], m[0])))
+        centres = (lat_c, lon_c)
+    lat = np.asarray(centres[0], dtype=float)
+    lon = np.asarray(centres[1], dtype=float)
+    rad = np.array([great_circle_km(a, o, v[:, 1], v[:, 0]).max() * 1.0001 + 1e-3
+                    for a, o, v in zip(lat, lon, verts, strict=True)])
+    return lat, lon, rad
+
+
+def inside(vertices: NDArray[np.float64], lon: NDArray[np.float64],
+           lat: NDArray[np.float64]) -> NDArray[np.bool_]:
+    """Even-odd (ray casting) containment of points in one (lon, lat) polygon.
+
+    Longitudes are unwrapped to within ±180° of the first vertex.
+    """
+    ref = vertices[0, 0]
+    lon = (lon - ref + 180.0) % 360.0 - 180.0 + ref
+    vx = (vertices[:, 0] - ref + 180.0) % 360.0 - 180.0 + ref
+    vy = vertices[:, 1]
+    result = np.zeros(lon.shape, dtype=bool)
+    for i in range(vx.size):
+        x1, y1, x2, y2 = vx[i - 1], vy[i - 1], vx[i], vy[i]
+        if y1 == y2:
+            continue
+        crosses = (y1 > lat) != (y2 > lat)
+        x_at = x1 + (lat - y1) * (x2 - x1) / (y2 - y1)
+        result ^= crosses & (lon < x_at)
+    return result
