@@ -76,11 +76,23 @@ def test_fetch_gim_from_a_local_mirror_and_ingest(shared_data: Path, tmp_path: P
 def test_demo_runs_offline_and_is_idempotent(tmp_path: Path) -> None:
     first = _run("demo", "--output", str(tmp_path))
     assert first.returncode == 0, first.stderr
-    assert "55 days written" in first.stdout
-    report = tmp_path / "report.html"
-    assert report.exists() and (tmp_path / "figures" / "tec_map_el_salvador.png").stat().st_size
+    # 55 IONEX files + the catalogue + the index file.
+    assert "57 files written, 0 already there" in first.stdout
+    assert "passes over 35 zones" in first.stdout
+    assert "38 alarms, 15 targets" in first.stdout
+    report = (tmp_path / "report.html").read_text()
+    assert "What this shows:" in report and "offshore El Salvador" in report
+    assert (tmp_path / "evaluate" / "evaluation.html").exists()
+    store = tmp_path / "store"
+    before = {p: p.stat().st_mtime_ns for p in store.rglob("*")
+              if p.is_file() and p.suffix != ".sqlite"}
     second = _run("demo", "--output", str(tmp_path))
-    assert "0 days written, 55 already there" in second.stdout
+    assert second.returncode == 0, second.stderr
+    assert "0 files written, 57 already there" in second.stdout
+    after = {p: p.stat().st_mtime_ns for p in store.rglob("*")
+             if p.is_file() and p.suffix != ".sqlite"}
+    assert after == before  # archive and issued forecasts untouched
+    assert (tmp_path / "report.html").read_text() == report
 
 
 def test_ingest_recognises_index_files(shared_data: Path, tmp_path: Path) -> None:

@@ -10,10 +10,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 from ionoquake.service.api import Settings, create_app
+from ionoquake.service.sync import sync_database
 from ionoquake.store import database, maps
 from ionoquake.store.catalogs import ingest_files
 from ionoquake.store.indices import ingest_indices
-from ionoquake.store.sync import sync_database
 
 TOKEN = "s3cret-token"
 

@@ -18,9 +18,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from ionoquake.service.sync import sync_database
 from ionoquake.store import database, maps
 from ionoquake.store.catalogs import ingest_files
-from ionoquake.store.sync import sync_database
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",

@@ -30,7 +30,8 @@ import xarray as xr
 from ionoquake.forecast.grid import ForecastError
 from ionoquake.store.atomic import atomic_path
 
-__all__ = ["ForecastWrite", "forecast_path", "read_forecast", "write_forecast"]
+__all__ = ["ForecastWrite", "forecast_metadata", "forecast_path", "read_forecast",
+           "write_forecast"]
 
 _META_KEY = b"ionoquake.forecast"
 _CELL_VARIABLES = ("spatial_rate", "baseline_rate", "alarm_score")
@@ -102,6 +103,11 @@ def _metadata(path: Path) -> dict[str, Any]:
                             "metadata)")
     out: dict[str, Any] = json.loads(metadata[_META_KEY])
     return out
+
+
+def forecast_metadata(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """The stored metadata of a forecast file (attrs, hashes) without reading its cells."""
+    return _metadata(Path(path))
 
 
 def read_forecast(path: str | os.PathLike[str]) -> xr.Dataset:

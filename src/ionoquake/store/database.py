@@ -68,7 +68,7 @@ def _records(df: pd.DataFrame, table: sa.Table) -> list[dict[str, Any]]:
     for row in rows:
         for key, value in row.items():
             if isinstance(value, pd.Timestamp):
-                row[key] = value.to_pydatetime()
+                row[key] = value.floor("us").to_pydatetime()  # databases keep µs
             elif isinstance(value, np.generic):
                 row[key] = value.item()
     return rows

@@ -1,0 +1,108 @@
+"""The ``ionoquake`` command. Thin: it parses options and calls the pipeline stages.
+
+Commands live in :mod:`~ionoquake.cli.archive` (ingest, info, fetch), :mod:`~ionoquake.cli.science`
+(detect, event, track, passes, evaluate) and :mod:`~ionoquake.cli.system` (demo, serve).
+
+Every error that ionoquake raises on bad input (:class:`IonoquakeError`) is
+printed as one line on standard error and the command exits with status 2.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+
+from ionoquake.errors import IonoquakeError
+
+app = typer.Typer(
+    name="ionoquake",
+    help=(
+        "Ionospheric observations from space turned into earthquake forecasts, scored honestly.\n\n"
+        "Start with `ionoquake demo` (offline, bundled real data), then `ionoquake ingest FILES` "
+        "to build your own archive and `ionoquake info` to see what it holds."
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+fetch_app = typer.Typer(
+    help="Download products from their public archives into a local cache (needs network).",
+    no_args_is_help=True,
+)
+app.add_typer(fetch_app, name="fetch")
+
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+out = Console(highlight=False, soft_wrap=True)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+StoreOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--store",
+        help="Archive folder [default: $IONOQUAKE_STORE or ~/.local/share/ionoquake].",
+        show_default=False,
+    ),
+]
+
+
+StartOption = Annotated[str, typer.Option(help="First day, YYYY-MM-DD.", show_default=False)]
+EndOption = Annotated[str | None, typer.Option(help="Last day, YYYY-MM-DD [default: start].")]
+CacheOption = Annotated[Path | None, typer.Option(
+    help="Download folder [default: <store>/cache].")]
+NoIngestOption = Annotated[bool, typer.Option(
+    "--no-ingest", help="Only download; do not ingest into the archive.")]
+
+
+def one_line_errors(func: F) -> F:
+    """Turn IonoquakeError (and Ctrl-C) into one readable line and exit status 2 (130)."""
+
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except IonoquakeError as exc:
+            err.print(f"[bold red]error:[/] {exc}", markup=True, highlight=False)
+            raise typer.Exit(2) from None
+        except KeyboardInterrupt:
+            err.print("interrupted; nothing half-written was kept, run again to resume")
+            raise typer.Exit(130) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def store_or_default(store: Path | None) -> Path:
+    from ionoquake.store.location import default_store
+
+    return store if store is not None else default_store()
+
+
+# Each command is a few lines that call a stage; sections below, one per kind of data.
+
+
+def parse_day(text: str, option: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise IonoquakeError(f"{option} {text!r} is not a date YYYY-MM-DD") from None
+
+
+def main() -> None:
+    """Entry point of the console script."""
+    try:
+        app()
+    except SystemExit:
+        raise
+    except BrokenPipeError:
+        sys.exit(1)
+
+
+# The commands, one module per group; importing them registers them on ``app``.
+from ionoquake.cli import archive, science, system  # noqa: E402, F401

@@ -1,0 +1,5 @@
+"""``python -m ionoquake.cli``."""
+
+from ionoquake.cli import main
+
+main()

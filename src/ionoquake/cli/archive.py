@@ -1,0 +1,186 @@
+"""Archive commands: ingest files, describe them, fetch from the public archives."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ionoquake.cli import (
+    CacheOption,
+    EndOption,
+    NoIngestOption,
+    StartOption,
+    StoreOption,
+    app,
+    fetch_app,
+    one_line_errors,
+    out,
+    parse_day,
+    store_or_default,
+)
+from ionoquake.errors import IonoquakeError
+
+
+@app.command()
+@one_line_errors
+def ingest(
+    files: Annotated[list[Path], typer.Argument(
+        help="IONEX maps (.INX, .YYi), CDAWeb GIM CDF, space-weather index files (CelesTrak "
+             "SW, GFZ Kp, Kyoto Dst, IRI apf107, OMNI) or earthquake catalogues (ComCat CSV, "
+             "ISC-GEM, Centennial, NOAA, QuakeML, FDSN text); plain, .gz or .Z.",
+        show_default=False)],
+    store: StoreOption = None,
+    product: Annotated[str | None, typer.Option(
+        help="Store maps under this product name instead of the one from the file name.")] = None,
+    catalog_name: Annotated[str, typer.Option(
+        "--catalog", help="The catalogue table earthquake files go to.")] = "events",
+) -> None:
+    """Ingest files into the local archive (idempotent: re-ingesting changes nothing)."""
+    from ionoquake.report.progress import progress_bar
+    from ionoquake.store import maps
+    from ionoquake.store.ingest import ingest_path
+
+    root = store_or_default(store)
+    maps.clean(root)
+    counts = {"added": 0, "unchanged": 0, "replaced": 0}
+    with progress_bar("ingesting", total=len(files)) as advance:
+        for path in files:
+            result = ingest_path(root, path, product=product, catalog_name=catalog_name)
+            counts[result.status] += 1
+            advance()
+    out.print(f"{len(files)} files: {counts['added']} added, {counts['replaced']} replaced, "
+              f"{counts['unchanged']} unchanged -> {root}")
+
+
+@app.command()
+@one_line_errors
+def info(
+    path: Annotated[Path | None, typer.Argument(
+        help="A data file to describe; without it, describe the archive.")] = None,
+    store: StoreOption = None,
+) -> None:
+    """Describe a data file, or what the archive holds (products, days, gaps)."""
+    from ionoquake.report.summary import describe_file, describe_store
+
+    if path is not None:
+        out.print(describe_file(path))
+    else:
+        out.print(describe_store(store_or_default(store)))
+
+
+@fetch_app.command("gim")
+@one_line_errors
+def fetch_gim(
+    start: StartOption,
+    end: EndOption = None,
+    producer: Annotated[str, typer.Option(
+        help="code, igs, jpl, esa, upc or cas.")] = "code",
+    cache: CacheOption = None,
+    base_url: Annotated[str | None, typer.Option(
+        help="A mirror of the producer's archive.")] = None,
+    store: StoreOption = None,
+    no_ingest: NoIngestOption = False,
+) -> None:
+    """Download daily GIM files from the public archive (cached, resumable) and ingest them."""
+    from ionoquake.report.progress import progress_bar
+    from ionoquake.sources import ionex_fetch
+    from ionoquake.store import maps
+
+    first, last = parse_day(start, "--start"), parse_day(end or start, "--end")
+    root = store_or_default(store)
+    days = ionex_fetch.days_between(first, last)
+    with progress_bar(f"fetching {producer}", total=len(days)) as advance:
+        outcomes = ionex_fetch.fetch(first, last, cache or root / "cache", producer=producer,
+                                     base_url=base_url, on_file=lambda _: advance())
+    missing = [o for o in outcomes if o.status == "missing"]
+    have = [o.path for o in outcomes if o.path is not None]
+    if not no_ingest:
+        for path in have:
+            maps.ingest_file(root, path)
+    out.print(f"{len(have)} files ({sum(o.status == 'downloaded' for o in outcomes)} downloaded)"
+              + (f"; not on the server: {', '.join(str(o.day) for o in missing)}"
+                 if missing else ""))
+
+
+
+# --- earthquake catalogues ---------------------------------------------------------------
+
+
+@fetch_app.command("catalog")
+@one_line_errors
+def fetch_catalog(
+    start: StartOption,
+    end: EndOption = None,
+    min_magnitude: Annotated[float | None, typer.Option(help="Smallest magnitude.")] = 4.5,
+    url: Annotated[str, typer.Option(help="Any FDSN event service.")] = (
+        "https://earthquake.usgs.gov/fdsnws/event/1/"),
+    format: Annotated[str, typer.Option(help="csv (USGS), text or quakeml.")] = "csv",
+    window_days: Annotated[float, typer.Option(help="Days per request.")] = 30.0,
+    name: Annotated[str, typer.Option(help="The catalogue table to store into.")] = "events",
+    cache: CacheOption = None,
+    store: StoreOption = None,
+    no_ingest: NoIngestOption = False,
+) -> None:
+    """Download an earthquake catalogue from an FDSN event service (paged, cached)."""
+    from ionoquake.report.progress import progress_bar
+    from ionoquake.sources import fdsn
+    from ionoquake.store.catalogs import ingest_catalog
+    from ionoquake.store.provenance import file_record
+
+    first, last = parse_day(start, "--start"), parse_day(end or start, "--end")
+    begin = dt.datetime.combine(first, dt.time())
+    stop = dt.datetime.combine(last, dt.time()) + dt.timedelta(days=1)
+    if format not in ("csv", "text", "quakeml"):
+        raise IonoquakeError(f"--format {format!r}: use csv, text or quakeml")
+    root = store_or_default(store)
+    windows = fdsn.time_windows(begin, stop, window_days)
+    with progress_bar("fetching events", total=len(windows)) as advance:
+        paths = fdsn.fetch(begin, stop, cache or root / "cache" / "catalog", url=url,
+                           format=format,  # type: ignore[arg-type]
+                           min_magnitude=min_magnitude, window_days=window_days,
+                           on_window=lambda _: advance())
+    table = fdsn.read_windows(paths, format=format)  # type: ignore[arg-type]
+    if no_ingest:
+        out.print(f"{len(table)} events in {len(paths)} windows")
+        return
+    result = ingest_catalog(root, table, [file_record(p, url=url) for p in paths
+                                          if p.stat().st_size], name=name)
+    out.print(f"{len(table)} events in {len(paths)} windows; {result.rows_added} new, "
+              f"{result.rows_total} in catalogue {name!r}")
+
+# --- space-weather indices --------------------------------------------------------------
+
+
+@fetch_app.command("indices")
+@one_line_errors
+def fetch_indices(
+    start: StartOption,
+    end: EndOption = None,
+    source: Annotated[str, typer.Option(
+        help="gfz (Kp/ap/Ap/SN/F10.7 since 1932), gfz-nowcast, celestrak (SW-All) or "
+             "kyoto (hourly Dst).")] = "gfz",
+    cache: CacheOption = None,
+    base_url: Annotated[str | None, typer.Option(help="A mirror of the source.")] = None,
+    refresh: Annotated[bool, typer.Option(
+        "--refresh", help="Download again what is cached (not final Kyoto months).")] = False,
+    store: StoreOption = None,
+    no_ingest: NoIngestOption = False,
+) -> None:
+    """Download space-weather indices (cached) and ingest them into the archive."""
+    from ionoquake.sources import indices_fetch
+    from ionoquake.store.indices import ingest_indices
+
+    first, last = parse_day(start, "--start"), parse_day(end or start, "--end")
+    root = store_or_default(store)
+    got = indices_fetch.fetch(first, last, cache or root / "cache", source=source,
+                              base_url=base_url, refresh=refresh)
+    have = [f.path for f in got if f.path is not None]
+    missing = [f.url.rsplit("/", 1)[-1] for f in got if f.path is None]
+    if have and not no_ingest:
+        ingest_indices(root, have)
+    out.print(f"{len(have)} files ({sum(f.status == 'downloaded' for f in got)} downloaded)"
+              + (f"; not on the server: {', '.join(missing)}" if missing else ""))
+

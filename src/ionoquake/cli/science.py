@@ -1,0 +1,314 @@
+"""Science commands: detection on maps and tracks, passes, forecasts and evaluation."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from ionoquake.cli import (
+    CacheOption,
+    EndOption,
+    StartOption,
+    StoreOption,
+    app,
+    fetch_app,
+    one_line_errors,
+    out,
+    parse_day,
+    store_or_default,
+)
+from ionoquake.errors import IonoquakeError
+
+# --- detection ----------------------------------------------------------------------------
+
+MapFiles = Annotated[list[Path] | None, typer.Argument(
+    help="IONEX/CDF map files; without them, the maps of --product in the archive.",
+    show_default=False)]
+ProductOption = Annotated[str | None, typer.Option(
+    help="Archive product (codg, jplg, ...) [default: the only one stored].")]
+WindowOption = Annotated[int, typer.Option(
+    "--window-days", min=3, max=60, help="Background window N (days before each epoch).")]
+FormOption = Annotated[str, typer.Option(
+    help="Bound form: quartile (Liu et al. 2004, asymmetric), iqr (M ± k·IQR) or sigma.")]
+KOption = Annotated[float | None, typer.Option(
+    "-k", help="Bound factor [default: 1.5 for quartile/iqr, 2 for sigma].")]
+IndicesOption = Annotated[Path | None, typer.Option(
+    help="Space-weather index file for the quiet/disturbed mask [default: the archive's].")]
+OutOption = Annotated[Path, typer.Option("--out", help="Folder for NetCDF, CSV and PNG outputs.")]
+
+
+def _load_maps(files: list[Path] | None, store: Path, product: str | None,
+               start: str | None, end: str | None) -> Any:
+    from ionoquake.sources.gim import read_days
+    from ionoquake.store import maps
+
+    if files:
+        ds = read_days(files)
+        return ds.sel(time=slice(start, end)) if start or end else ds
+    stored = maps.products(store)
+    if product is None:
+        if len(stored) != 1:
+            raise IonoquakeError(f"{store}: choose --product among: {', '.join(stored) or 'none'}")
+        product = stored[0]
+    return maps.open_maps(store, product, start=start, end=end)
+
+
+def _load_indices(path: Path | None, store: Path) -> Any:
+    from ionoquake.sources import indices
+    from ionoquake.store.indices import read_indices, stored_sources
+
+    if path is not None:
+        return indices.read(path)
+    return read_indices(store) if stored_sources(store) else None
+
+
+def _detect_settings(window_days: int, form: str, k: float | None,
+                     table: Any) -> tuple[Any, Any]:
+    from ionoquake.detect.background import BackgroundConfig
+    from ionoquake.detect.quiet import QuietRules
+
+    if form not in ("quartile", "iqr", "sigma"):
+        raise IonoquakeError(f"--form {form!r}: use quartile, iqr or sigma")
+    config = BackgroundConfig(window_days=window_days, form=form, k=k)  # type: ignore[arg-type]
+    no_dst = table is None or "dst_nT" not in table or table["dst_nT"].isna().all()
+    return config, QuietRules(dst_min_nT=None) if no_dst else QuietRules()
+
+
+@app.command()
+@one_line_errors
+def detect(
+    files: MapFiles = None,
+    store: StoreOption = None,
+    product: ProductOption = None,
+    start: Annotated[str | None, typer.Option(help="First day, YYYY-MM-DD.")] = None,
+    end: Annotated[str | None, typer.Option(help="Last day, YYYY-MM-DD.")] = None,
+    window_days: WindowOption = 15,
+    form: FormOption = "quartile",
+    k: KOption = None,
+    indices: IndicesOption = None,
+    output: OutOption = Path("detect-output"),
+) -> None:
+    """Running-median backgrounds, anomalies and space-time clusters on the maps."""
+    from ionoquake.detect.run import detect_to_files
+
+    root = store_or_default(store)
+    ds = _load_maps(files, root, product, start, end)
+    table = _load_indices(indices, root)
+    config, rules = _detect_settings(window_days, form, k, table)
+    result = detect_to_files(ds, output, config=config, indices=table, rules=rules)
+    s = result.summary
+    out.print(
+        f"{s['epochs']} epochs ({s['epochs_with_background']} with a background): "
+        f"{s['positive_cells']} positive and {s['negative_cells']} negative anomalous cells "
+        f"in {s['clusters']} clusters -> {result.netcdf}, {result.table}")
+
+
+@app.command()
+@one_line_errors
+def event(
+    event_id: Annotated[str | None, typer.Argument(
+        help="An event of the archive's catalogue (e.g. usp000a7m5).")] = None,
+    time: Annotated[str | None, typer.Option(help="Origin time (UTC, ISO 8601).")] = None,
+    lat: Annotated[float | None, typer.Option(min=-90, max=90, help="Epicentre °N.")] = None,
+    lon: Annotated[float | None, typer.Option(min=-180, max=180, help="Epicentre °E.")] = None,
+    mag: Annotated[float | None, typer.Option(min=-3, max=10, help="Magnitude.")] = None,
+    files: Annotated[list[Path] | None, typer.Option(
+        "--maps", help="Map files [default: the archive's].")] = None,
+    store: StoreOption = None,
+    product: ProductOption = None,
+    window_days: WindowOption = 15,
+    form: FormOption = "quartile",
+    k: KOption = None,
+    indices: IndicesOption = None,
+    output: OutOption = Path("event-output"),
+) -> None:
+    """One earthquake: TEC at the epicentre and its conjugate point, zone anomalies, day table."""
+    import numpy as np
+
+    from ionoquake.detect.event import Earthquake
+    from ionoquake.detect.run import event_to_files
+
+    root = store_or_default(store)
+    if event_id is not None:
+        from ionoquake.store.catalogs import read_catalog
+
+        cat = read_catalog(root)
+        row = cat[cat["event_id"] == event_id]
+        if row.empty:
+            raise IonoquakeError(f"no event {event_id!r} in the archive's catalogue")
+        r = row.iloc[0]
+        quake = Earthquake(np.datetime64(r["time"], "ns"), float(r["latitude"]),
+                           float(r["longitude"]), float(r["magnitude"]),
+                           str(r.get("place", "") or ""), event_id)
+    elif None in (time, lat, lon, mag):
+        raise IonoquakeError("give an EVENT_ID of the archive's catalogue, or --time, --lat, "
+                             "--lon and --mag")
+    else:
+        try:
+            when = np.datetime64(str(time).rstrip("Z"), "ns")
+        except ValueError:
+            raise IonoquakeError(f"--time {time!r} is not an ISO 8601 time") from None
+        quake = Earthquake(when, float(lat), float(lon), float(mag))  # type: ignore[arg-type]
+    t = quake.time.astype("datetime64[D]")
+    ds = _load_maps(files, root, product, str(t - 30 - window_days), str(t + 11))
+    table = _load_indices(indices, root)
+    config, rules = _detect_settings(window_days, form, k, table)
+    result = event_to_files(ds, quake, output, config=config, indices=table, rules=rules)
+    s = result.summary
+    out.print(
+        f"{quake.name or quake.event_id or 'event'} M{quake.magnitude}: epicentre anomalous on "
+        f"{s['days_with_epicentre_anomaly']} of {s['days_before']} days before; "
+        f"outputs in {output}")
+
+
+@app.command()
+@one_line_errors
+def track(
+    files: Annotated[list[Path], typer.Argument(
+        help="In-situ files: CSES Level-2 HDF5 or Swarm Level-1b CDF.", show_default=False)],
+    variable: Annotated[str, typer.Option(help="Variable to scan (e.g. ne, b_total, f).")],
+    k: Annotated[float, typer.Option("-k", min=0.5, max=10, help="Threshold in RMS units.")] = 2.5,
+    window_deg: Annotated[float, typer.Option(min=1, max=40,
+                                              help="Moving window (° latitude).")] = 7.0,
+    criterion: Annotated[str, typer.Option(help="window (Marchetti et al. 2022) or point.")] = (
+        "window"),
+    output: OutOption = Path("track-output"),
+) -> None:
+    """Along-track anomalies of satellite in-situ data (per half-orbit detrending, k·RMS)."""
+    from ionoquake.detect.along_track import AlongTrackConfig, along_track_residuals, runs_to_table
+    from ionoquake.report.along_track import plot_along_track
+    from ionoquake.sources.registry import read
+
+    if criterion not in ("window", "point"):
+        raise IonoquakeError(f"--criterion {criterion!r}: use window or point")
+    config = AlongTrackConfig(window_deg=window_deg, k=k,
+                              criterion=criterion)  # type: ignore[arg-type]
+    output.mkdir(parents=True, exist_ok=True)
+    total = 0
+    for path in files:
+        data = read(path)
+        if variable not in data:
+            raise IonoquakeError(f"{path}: no variable {variable!r}; it has "
+                                 f"{', '.join(map(str, data.data_vars))}")
+        residuals = along_track_residuals(data, variable, config)
+        table = runs_to_table(residuals, residuals.attrs["method"])
+        stem = Path(path).name.split(".")[0]
+        table.to_csv(output / f"{stem}_{variable}_anomalies.csv", index=False)
+        plot_along_track(residuals, output / f"{stem}_{variable}.png")
+        total += len(table)
+        out.print(f"{Path(path).name}: {len(table)} anomalies in {variable}")
+    out.print(f"{total} anomalies -> {output}")
+
+
+
+# --- orbits -------------------------------------------------------------------------------
+
+
+@fetch_app.command("tle")
+@one_line_errors
+def fetch_tle(
+    norad: Annotated[list[int] | None, typer.Option(
+        help="NORAD catalogue number(s), e.g. 43194 (CSES) 39452 (Swarm A).")] = None,
+    group: Annotated[list[str] | None, typer.Option(
+        help="CelesTrak group(s), e.g. science, active.")] = None,
+    cache: CacheOption = None,
+    base_url: Annotated[str | None, typer.Option(help="A mirror of CelesTrak's gp.php.")] = None,
+    store: StoreOption = None,
+) -> None:
+    """Download current TLEs from CelesTrak (cached per UTC day)."""
+    from ionoquake.sources import tle
+
+    if not norad and not group:
+        raise IonoquakeError("give --norad and/or --group")
+    kwargs: dict[str, Any] = {"base_url": base_url} if base_url else {}
+    paths = tle.fetch(norad_ids=norad or (), groups=group or (),
+                      cache_dir=cache or store_or_default(store) / "cache" / "tle", **kwargs)
+    sets = tle.read(paths)
+    out.print(f"{len(sets)} element sets of {sets['norad_id'].nunique()} satellites in "
+              f"{len(paths)} files: {', '.join(str(p) for p in paths)}")
+
+
+@app.command()
+@one_line_errors
+def passes(
+    tle_files: Annotated[list[Path], typer.Argument(help="TLE files.", show_default=False)],
+    start: StartOption,
+    end: EndOption = None,
+    norad: Annotated[list[int] | None, typer.Option(help="Satellites to use.")] = None,
+    catalog: Annotated[Path | None, typer.Option(
+        help="Zones: Dobrovolsky zones of the events of this catalogue file.")] = None,
+    min_magnitude: Annotated[float, typer.Option(help="With --catalog.")] = 5.0,
+    lat: Annotated[float | None, typer.Option(min=-90, max=90, help="One circular zone.")] = None,
+    lon: Annotated[float | None, typer.Option(min=-180, max=180)] = None,
+    radius_km: Annotated[float | None, typer.Option(min=1, max=20000)] = None,
+    output: OutOption = Path("passes-output"),
+) -> None:
+    """Passes of satellites over zones (entry, exit, closest approach, local time, asc/desc)."""
+    import pandas as pd
+
+    from ionoquake.orbits.run import run_passes
+    from ionoquake.orbits.zones import circle_zones, event_zones
+    from ionoquake.sources import catalog as catalogs
+
+    first, last = parse_day(start, "--start"), parse_day(end or start, "--end")
+    if catalog is not None:
+        events = catalogs.read(catalog)
+        events = events[(events["magnitude"] >= min_magnitude)
+                        & (events["time"] >= pd.Timestamp(first) - pd.Timedelta(days=30))
+                        & (events["time"] < pd.Timestamp(last) + pd.Timedelta(days=31))]
+        zones = event_zones(events)
+    elif lat is not None and lon is not None and radius_km is not None:
+        zones = circle_zones([lat], [lon], [radius_km])
+    else:
+        raise IonoquakeError("give zones: --catalog FILE, or --lat, --lon and --radius-km")
+    if len(zones) == 0:
+        raise IonoquakeError("no zone: no event of the catalogue matches")
+    written = run_passes(tle_files, zones, str(first), str(last + dt.timedelta(days=1)), output,
+                         norad_ids=norad or ())
+    n = sum(1 for _ in written["csv"].open()) - 1
+    out.print(f"{n} passes over {len(zones)} zones -> {', '.join(map(str, written.values()))}")
+
+
+
+# --- forecasts and evaluation ----------------------------------------------------------------
+
+
+@app.command()
+@one_line_errors
+def evaluate(
+    clusters: Annotated[Path, typer.Option(
+        help="Cluster table of `ionoquake detect` (anomalies_clusters.csv).")],
+    start: StartOption,
+    end: Annotated[str, typer.Option(help="End of the forecast period (exclusive).")],
+    rules: Annotated[Path | None, typer.Option(
+        help="Alarm rules (TOML, [alarms] table) [default: the built-in rules].")] = None,
+    store: StoreOption = None,
+    grid_step: Annotated[float, typer.Option(min=0.1, max=30, help="Forecast cell (°).")] = 2.0,
+    learning_days: Annotated[float, typer.Option(min=1, help="Seismicity learning span.")] = 3650,
+    output: OutOption = Path("evaluate-output"),
+) -> None:
+    """Alarms from anomaly clusters -> daily forecasts -> Molchan, gain, CSEP tests, report."""
+    import pandas as pd
+
+    from ionoquake.evaluate.alarm_run import evaluate_clusters, headline
+    from ionoquake.forecast.alarm_rules import AlarmRules
+    from ionoquake.store.catalogs import read_catalog
+
+    root = store_or_default(store)
+    table = pd.read_csv(clusters, parse_dates=["start", "end", "peak_time"])
+    alarm_rules = AlarmRules.from_toml(rules) if rules else AlarmRules()
+    first, last = parse_day(start, "--start"), parse_day(end, "--end")
+    run = evaluate_clusters(read_catalog(root), table, alarm_rules, str(first), str(last),
+                            output, grid_step_deg=grid_step, learning_days=learning_days,
+                            store=root)
+    h = headline(run)
+    if h.get("gain") is None:
+        out.print(f"{h['alarms']} alarms, {h['targets']} targets: no alarm was active; "
+                  f"report {run.report}")
+        return
+    out.print(f"{h['alarms']} alarms, {h['targets']} targets: gain {h['gain']} "
+              f"(p = {h['gain_p']}), ASS {h['ass']} (p = {h['ass_p']}); report {run.report}")
+
