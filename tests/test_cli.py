@@ -170,3 +170,57 @@ def test_detect_and_event_commands(bundled_data: Path, tmp_path: Path) -> None:
     assert missing.returncode == 2 and "no event 'nope'" in missing.stderr
     bad = _run("detect", "--store", str(store), "--form", "median")
     assert bad.returncode == 2 and "--form 'median': use quartile, iqr or sigma" in bad.stderr
+
+
+def test_passes_command(bundled_data: Path, tmp_path: Path) -> None:
+    result = runner.invoke(app, [
+        "passes", str(bundled_data / "tle/celestrak_science_20191118.tle"),
+        "--start", "2019-11-18", "--end", "2019-11-18", "--norad", "43194",
+        "--lat", "13.0", "--lon", "-88.7", "--radius-km", "1000", "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    # CSES is sun-synchronous at ~507 km: a 1000-km zone at 13N sees it on 1-3 passes a day.
+    n = int(result.output.split()[0])
+    assert 1 <= n <= 3
+    assert {p.name for p in tmp_path.iterdir()} == {"passes.csv", "passes.geojson", "passes.png"}
+    none = _run("passes", str(bundled_data / "tle/celestrak_science_20191118.tle"),
+                "--start", "2019-11-18", "--norad", "43194")
+    assert none.returncode == 2 and "give zones" in none.stderr
+
+
+def test_track_command_on_the_real_cses_file(shared_data: Path, tmp_path: Path) -> None:
+    path = next((shared_data / "insitu/cses").glob("*.h5"))
+    result = runner.invoke(app, ["track", str(path), "--variable", "b_total",
+                                 "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert "0 anomalies in b_total" in result.output  # a quiet half-orbit (see test_along_track)
+    bad = _run("track", str(path), "--variable", "ne")
+    assert bad.returncode == 2 and "no variable 'ne'" in bad.stderr
+
+
+def test_evaluate_command(bundled_data: Path, tmp_path: Path) -> None:
+    import pandas as pd
+
+    store = tmp_path / "store"
+    runner.invoke(app, ["ingest", "--store", str(store),
+                        str(bundled_data / "catalogs/usgs_comcat_M4.5_2000-10-01_2001-02-28.csv")])
+    clusters = pd.DataFrame({  # one quiet positive cluster just before El Salvador
+        "cluster": [1], "sign": [1], "start": ["2001-01-10 01:00"], "end": ["2001-01-10 09:00"],
+        "duration_h": [8.0], "n_epochs": [5], "n_cells": [40], "max_area_km2": [1e6],
+        "lat_min": [10.0], "lat_max": [17.5], "lon_west": [-95.0], "lon_east": [-80.0],
+        "peak_time": ["2001-01-10 05:00"], "peak_lat": [12.5], "peak_lon": [-90.0],
+        "peak_dtec": [12.0], "peak_dtec_percent": [30.0], "peak_severity": [2.5],
+        "geomag": ["quiet"], "disturbed_fraction": [0.0]})
+    clusters.to_csv(tmp_path / "clusters.csv", index=False)
+    rules = tmp_path / "alarms.toml"
+    rules.write_text("[alarms]\ntarget_magnitude = 6.0\nduration_days = 5.0\n")
+    result = runner.invoke(app, ["evaluate", "--clusters", str(tmp_path / "clusters.csv"),
+                                 "--start", "2001-01-05", "--end", "2001-01-20",
+                                 "--rules", str(rules), "--store", str(store),
+                                 "--learning-days", "90", "--out", str(tmp_path / "ev")])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("1 alarms, ")
+    assert (tmp_path / "ev" / "evaluation.html").exists()
+    rules.write_text("[alarms]\ntarget_magnitud = 6.0\n")
+    bad = _run("evaluate", "--clusters", str(tmp_path / "clusters.csv"), "--start", "2001-01-05",
+               "--end", "2001-01-20", "--rules", str(rules), "--store", str(store))
+    assert bad.returncode == 2 and "unknown alarm rule(s) ['target_magnitud']" in bad.stderr
