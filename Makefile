@@ -27,7 +27,7 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/pip install --quiet -e ".[$(EXTRAS),bench]"
-	$(BIN)/python benchmarks/bench_ionex.py
+	for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
 # Front-end assets (Leaflet from npm) copied into the package; the result is committed, so
 # neither the demo nor the tests need npm.
