@@ -39,7 +39,24 @@ def server(bundled_data: Path, shared_data: Path,
     for f in files[-16:]:  # 2000-12-30 .. 2001-01-14, El Salvador on 2001-01-13
         maps.ingest_file(root, f)
     ingest_files(root, [shared_data / "catalogs/usgs_comcat_M7_2000-2018.csv"])
-    sync_database(root, database.connect(database.database_url(root)))
+    engine = database.connect(database.database_url(root))
+    sync_database(root, engine)
+    import pandas as pd
+
+    from ionoquake.orbits.passes import passes_over
+    from ionoquake.orbits.zones import circle_zones
+    from ionoquake.service.sync import sync_clusters, sync_passes
+    from ionoquake.sources import tle
+
+    sets = tle.read(bundled_data / "tle/celestrak_science_20191118.tle")
+    sync_passes(engine, passes_over(circle_zones([13.0], [-88.7], [2000.0], zone_id=["z1"]),
+                                    sets[sets["norad_id"] == 43194], "2019-11-18",
+                                    "2019-11-19"))
+    sync_clusters(engine, "jplg", pd.DataFrame([{  # one cluster active at the last epoch
+        "cluster": 1, "sign": 1, "start": "2001-01-14 13:00", "end": "2001-01-14 23:00",
+        "lat_min": 0.0, "lat_max": 20.0, "lon_west": -100.0, "lon_east": -80.0,
+        "peak_time": "2001-01-14 17:00", "peak_lat": 10.0, "peak_lon": -90.0,
+        "peak_severity": 2.0, "n_cells": 50, "geomag": "quiet"}]))
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -93,6 +110,14 @@ def test_map_then_event_page(server: str, browser: object, tmp_path: Path) -> No
     shot = page.screenshot(path=str(tmp_path / "map.png"))
     assert _not_blank(shot) > 0.05
     assert page.locator("path.leaflet-interactive").count() > 0  # epicentre markers drawn
+    assert page.locator("#layer-info").inner_text() == "1 clusters (≥ 20 cell-epochs) active at this epoch"
+    page.select_option("#layer", "dtec")
+    page.wait_for_function("document.querySelector('#legend').textContent.includes('DTEC')",
+                           timeout=60_000)
+    page.check("#show-passes")
+    page.wait_for_function("document.querySelector('#layer-info').textContent.includes('passes')")
+    assert "ZHANGZHENG-1" in page.locator("#layer-info").inner_text()
+    assert _not_blank(page.screenshot(path=str(tmp_path / "dtec.png"))) > 0.05
     page.locator("li.event[data-id='usp000a7m5']").click()
     page.wait_for_url("**/event.html?id=usp000a7m5")
     page.wait_for_selector("body[data-chart='drawn']", timeout=30_000)

@@ -101,3 +101,19 @@ def test_bad_url_is_a_one_line_store_error() -> None:
     with pytest.raises(StoreError, match=r"database postgresql\+psycopg://x:\*\*\*@127.0.0.1:9/none: "
                                          r"OperationalError"):
         database.connect("postgresql+psycopg://x:secret@127.0.0.1:9/none")
+
+
+def test_upgrading_an_old_database_keeps_its_rows(engine: sa.Engine) -> None:
+    with engine.begin() as connection:
+        from alembic import command
+
+        command.downgrade(database.alembic_config(connection), "0001")
+    with engine.begin() as connection:
+        connection.execute(sa.text(
+            "INSERT INTO passes (satellite, norad_id, zone_id, entry, exit) VALUES "
+            "('ZHANGHENG-1', 43194, 'usp000a7m5', '2019-11-18 01:00:00', '2019-11-18 01:02:00')"))
+    database.migrate(engine)
+    from ionoquake.store.schema import passes
+
+    rows = database.read(engine, passes)
+    assert list(rows["zone_id"]) == ["usp000a7m5"] and rows["closest_lat"].isna().all()

@@ -184,15 +184,32 @@ def create_app(settings: Settings) -> FastAPI:
 
     cache: dict[tuple[str, str, str, int], Any] = {}
 
+    def generation(product: str) -> int:
+        """Changes whenever a day of ``product`` is added or replaced."""
+        folders = (settings.store / "maps" / product).glob("*")
+        return max((f.stat().st_mtime_ns for f in folders), default=0)
+
     def open_cached(product: str, start: str, end: str) -> Any:
         """The maps of ``product`` for the days start..end, cached until the archive changes."""
-        folders = (settings.store / "maps" / product).glob("*")
-        generation = max((f.stat().st_mtime_ns for f in folders), default=0)
-        key = (product, start, end, generation)
+        key = (product, start, end, generation(product))
         if key not in cache:
             if len(cache) >= 64:
                 cache.pop(next(iter(cache)))
             cache[key] = maps.open_maps(settings.store, product, start=start, end=end)
+        return cache[key]
+
+    def dtec_cached(product: str, day: str) -> Any:
+        """ΔTEC of ``day`` against the 15-day running median (cached with the maps)."""
+        from ionoquake.detect.anomalies import detect_anomalies
+        from ionoquake.detect.background import BackgroundConfig
+
+        key = (product, "dtec", day, generation(product))
+        if key not in cache:
+            first = str(np.datetime64(day) - 15)
+            known = maps.partitions(settings.store, product)["day"]
+            first = max(first, str(known.min().date()))
+            anomalies = detect_anomalies(open_cached(product, first, day), BackgroundConfig())
+            cache[key] = anomalies.sel(time=slice(day, None))[["dtec"]]
         return cache[key]
 
     def stored_product(product: str) -> str:
@@ -227,11 +244,17 @@ def create_app(settings: Settings) -> FastAPI:
     @app.get("/api/maps/{product}/grid")
     def map_grid(product: Annotated[str, Depends(stored_product)], time: dt.datetime,
                  stride: Annotated[int, Query(ge=1, le=10)] = 1,
-                 variable: Annotated[str, Query(pattern="^(tec|rms)$")] = "tec",
+                 variable: Annotated[str, Query(
+                     pattern="^(tec|rms|dtec)$",
+                     description="tec, rms, or dtec: TEC minus its 15-day running median "
+                                 "(Liu et al. 2004; NaN without 15 earlier days)")] = "tec",
                  format: Fmt = "json") -> Any:
         t = np.datetime64(_naive(time))
         day = str(t.astype("datetime64[D]"))
-        ds = open_cached(product, str(np.datetime64(day) - 1), day)
+        if variable == "dtec":
+            ds = dtec_cached(product, day)
+        else:
+            ds = open_cached(product, str(np.datetime64(day) - 1), day)
         nearest = ds.sel(time=t, method="nearest")
         gap = abs(nearest["time"].values - t) / np.timedelta64(1, "s")
         if gap > float(ds.attrs.get("interval_s") or 7200):

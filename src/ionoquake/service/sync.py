@@ -71,7 +71,8 @@ def sync_passes(engine: sa.Engine, passes: pd.DataFrame) -> int:
         "zone_id": passes["zone_id"].astype(str), "entry": pd.to_datetime(passes["entry"]),
         "exit": pd.to_datetime(passes["exit"]),
         "closest_time": pd.to_datetime(passes["closest_time"]),
-        "closest_km": passes["closest_km"], "local_time_h": passes["local_mean_time_h"],
+        "closest_km": passes["closest_km"], "closest_lat": passes["closest_lat"],
+        "closest_lon": passes["closest_lon"], "local_time_h": passes["local_mean_time_h"],
         "ascending": passes["ascending"].astype(bool)})
     return database.upsert(engine, schema.passes, table, key=["norad_id", "zone_id", "entry"])
 

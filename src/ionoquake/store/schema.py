@@ -73,6 +73,7 @@ passes = sa.Table(
     sa.Column("exit", sa.DateTime, nullable=False),
     sa.Column("closest_time", sa.DateTime), sa.Column("closest_km", sa.Float),
     sa.Column("local_time_h", sa.Float), sa.Column("ascending", sa.Boolean),
+    sa.Column("closest_lat", sa.Float), sa.Column("closest_lon", sa.Float),
     sa.UniqueConstraint("norad_id", "zone_id", "entry"),
 )
 

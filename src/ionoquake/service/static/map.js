@@ -3,6 +3,15 @@
 const map = L.map("map", { worldCopyJump: true, minZoom: 1 }).setView([15, -30], 2);
 let gridLayer = null, epochs = [], product = null, span = null;
 const eventLayer = L.layerGroup().addTo(map);
+const clusterLayer = L.layerGroup().addTo(map);
+const passLayer = L.layerGroup().addTo(map);
+// Diverging blue-white-red scale for ΔTEC on [-1, 1].
+function diverging(x) {
+  const t = Math.max(-1, Math.min(1, x));
+  const c = t < 0 ? [255 + t * (255 - 33), 255 + t * (255 - 102), 255 + t * (255 - 172)]
+                  : [255 - t * (255 - 178), 255 - t * (255 - 24), 255 - t * (255 - 43)];
+  return `rgb(${c.map(Math.round).join(",")})`;
+}
 
 getJSON("/basemap/land_110m.geojson").then(land =>
   L.geoJSON(land, { style: { color: "#555", weight: 0.6, fillColor: "#f4f1ea", fillOpacity: 0.35 },
@@ -33,14 +42,53 @@ async function drawGrid() {
   document.getElementById("epoch-label").textContent = `${t} UTC`;
   const geo = await getJSON(`/api/maps/${encodeURIComponent(product)}/grid?format=geojson&variable=${variable}&time=${encodeURIComponent(t)}`);
   const vals = geo.features.map(f => f.properties.value);
-  const lo = Math.min(...vals), hi = Math.max(...vals);
+  const lo = Math.min(...vals), hi = Math.max(...vals), amp = Math.max(Math.abs(lo), Math.abs(hi)) || 1;
+  const fill = variable === "dtec" ? (v => diverging(v / amp)) : (v => colour((v - lo) / ((hi - lo) || 1)));
   const layer = L.geoJSON(geo, { style: f => ({ stroke: false, fillOpacity: 0.55,
-    fillColor: colour((f.properties.value - lo) / ((hi - lo) || 1)) }), interactive: false });
+    fillColor: fill(f.properties.value) }), interactive: false });
   if (gridLayer) map.removeLayer(gridLayer);
   gridLayer = layer.addTo(map);
   gridLayer.bringToBack();
-  document.getElementById("legend").innerHTML =
-    `<div class="legend-bar"></div><div class="muted">${lo.toFixed(1)} … ${hi.toFixed(1)} TECU (${variable.toUpperCase()})</div>`;
+  document.getElementById("legend").innerHTML = vals.length ?
+    `<div class="legend-bar${variable === "dtec" ? " diverging" : ""}"></div><div class="muted">${lo.toFixed(1)} … ${hi.toFixed(1)} TECU (${variable.toUpperCase()})</div>` :
+    `<div class="muted">no ${variable.toUpperCase()} at this epoch (ΔTEC needs 15 earlier days)</div>`;
+  await drawClusters(t);
+}
+async function drawClusters(t) {
+  clusterLayer.clearLayers();
+  if (!document.getElementById("show-clusters").checked) return;
+  const at = Date.parse(t + "Z"), day = 86400e3;
+  const start = new Date(at - 2 * day).toISOString().slice(0, 19);
+  const end = new Date(at + 3600e3).toISOString().slice(0, 19);
+  const page = await getJSON(`/api/clusters?start=${start}&end=${end}&limit=10000`);
+  let n = 0;
+  for (const c of page.items) {
+    if (Date.parse(c.end + "Z") < at || c.n_cells < 20) continue;
+    const east = c.lon_max >= c.lon_min ? c.lon_max : c.lon_max + 360;
+    L.rectangle([[c.lat_min, c.lon_min], [c.lat_max, east]], { color: c.sign > 0 ? "#b2182b" : "#2166ac",
+      weight: 1, fill: false, dashArray: c.status === "disturbed" ? "2 4" : null })
+      .bindTooltip(`${c.sign > 0 ? "positive" : "negative"} cluster ${c.start.slice(0, 16)} … ${c.end.slice(0, 16)}, ` +
+                   `${c.n_cells} cell-epochs, peak ${c.peak_severity.toFixed(1)} (${c.status})`).addTo(clusterLayer);
+    n += 1;
+  }
+  document.getElementById("layer-info").textContent = `${n} clusters (≥ 20 cell-epochs) active at this epoch`;
+}
+async function drawPasses() {
+  passLayer.clearLayers();
+  if (!document.getElementById("show-passes").checked) return;
+  const page = await getJSON("/api/passes?limit=5000");
+  const colours = {};
+  const palette = ["#ff7f0e", "#1f77b4", "#2ca02c", "#9467bd", "#8c564b"];
+  for (const p of page.items) {
+    if (p.closest_lat === null || p.closest_lon === null) continue;
+    colours[p.satellite] ??= palette[Object.keys(colours).length % palette.length];
+    L.circleMarker([p.closest_lat, p.closest_lon], { radius: 2, weight: 1, color: colours[p.satellite] })
+      .bindTooltip(`${p.satellite} ${p.closest_time.slice(0, 16)} UTC, ${p.closest_km.toFixed(0)} km from ` +
+                   `zone ${p.zone_id}, LT ${p.local_time_h.toFixed(1)} h, ${p.ascending ? "ascending" : "descending"}`)
+      .addTo(passLayer);
+  }
+  document.getElementById("layer-info").textContent =
+    `${page.total} passes: ${Object.entries(colours).map(([s, c]) => s).join(", ")}`;
 }
 async function loadEvents() {
   const m = document.getElementById("min-mag").value;
@@ -75,4 +123,6 @@ document.getElementById("layer").addEventListener("change", drawGrid);
 document.getElementById("epoch").addEventListener("change", drawGrid);
 document.getElementById("min-mag").addEventListener("change", loadEvents);
 document.getElementById("near").addEventListener("change", loadEvents);
+document.getElementById("show-clusters").addEventListener("change", drawGrid);
+document.getElementById("show-passes").addEventListener("change", drawPasses);
 loadProducts().then(() => { if (!product) loadEvents(); });
