@@ -1,4 +1,4 @@
-"""System commands: the offline demo and the HTTP service."""
+"""System commands: the offline demo, the daily operational step and the HTTP service."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from ionoquake.cli import (
     app,
     one_line_errors,
     out,
+    parse_day,
     store_or_default,
 )
 from ionoquake.errors import IonoquakeError
@@ -56,3 +57,31 @@ def serve(
     out.print(f"serving {settings.store} on http://{host}:{port}/ (API docs at /docs)")
     uvicorn.run(app_, host=host, port=port, log_level="warning")
 
+
+@app.command()
+@one_line_errors
+def daily(
+    date: Annotated[str, typer.Option(help="The UTC day to process, YYYY-MM-DD.",
+                                      show_default=False)],
+    product: Annotated[str, typer.Option(help="Archive product the detection runs on.")] = (
+        "codg"),
+    producer: Annotated[str, typer.Option(help="GIM producer to fetch (code, igs, jpl, ...).")] = (
+        "code"),
+    offline: Annotated[bool, typer.Option(
+        "--offline", help="Do not fetch; use what the archive holds.")] = False,
+    window_days: Annotated[int, typer.Option(min=3, max=60, help="Background window.")] = 15,
+    rules: Annotated[Path | None, typer.Option(help="Alarm rules (TOML).")] = None,
+    learning_days: Annotated[float, typer.Option(min=1, help="Seismicity learning span.")] = 3650,
+    store: StoreOption = None,
+) -> None:
+    """The operational step: fetch, ingest, detect, issue and store the frozen forecast."""
+    from ionoquake.forecast.alarm_rules import AlarmRules
+    from ionoquake.service.daily import run_daily_step
+
+    day = parse_day(date, "--date")
+    result = run_daily_step(store_or_default(store), day, product=product, producer=producer,
+                            online=not offline, window_days=window_days,
+                            rules=AlarmRules.from_toml(rules) if rules else None,
+                            learning_days=learning_days)
+    for step in result.steps:
+        out.print(f"  {step}")

@@ -1,0 +1,139 @@
+"""The operational step (``ionoquake daily --date D``): one day of the ground segment.
+
+1. fetch the day's products when online (GIM of the producer, CelesTrak indices,
+   the FDSN catalogue of the last days) and ingest them -- offline, or when a
+   product is not published yet, the step goes on with what the archive holds and
+   says so;
+2. detect anomalies on the maps of the ``window_days`` before and including D;
+3. turn the clusters of D into alarms (the alarm rules);
+4. issue the forecast for D+1 00:00 UTC from an as-of view that cannot see anything
+   stamped at or after its issue time, and store it immutably;
+5. mirror clusters and forecast into the database.
+
+Every step is idempotent, so the whole job is safe to re-run and resumes after a
+crash by running it again: downloads are cached and resumed, ingests skip what is
+stored, an issued forecast is never rewritten.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from ionoquake.detect.anomalies import detect_anomalies
+from ionoquake.detect.background import BackgroundConfig
+from ionoquake.detect.clusters import anomaly_clusters
+from ionoquake.detect.decluster import decluster
+from ionoquake.detect.quiet import QuietRules
+from ionoquake.errors import FetchError, IonoquakeError
+from ionoquake.forecast.alarm_rules import AlarmRules, alarms_from_clusters
+from ionoquake.forecast.archive import write_forecast
+from ionoquake.forecast.asof import AsOfView
+from ionoquake.forecast.grid import Grid
+from ionoquake.forecast.gridded import ForecastConfig, build_forecast
+from ionoquake.service.sync import sync_clusters, sync_database, sync_forecasts
+from ionoquake.store import database, maps
+from ionoquake.store.catalogs import read_catalog
+from ionoquake.store.indices import read_indices, stored_sources
+from ionoquake.store.ingest import ingest_path
+
+
+@dataclass
+class DailyResult:
+    """What one daily step did, step by step, in words."""
+
+    date: dt.date
+    steps: list[str] = field(default_factory=list)
+    forecast: Path | None = None
+    forecast_written: bool = False
+    n_alarms: int = 0
+
+
+def _fetch(result: DailyResult, store: Path, date: dt.date, producer: str,
+           base_urls: dict[str, str]) -> None:
+    from ionoquake.sources import fdsn, indices_fetch, ionex_fetch
+
+    cache = store / "cache"
+    try:
+        got = ionex_fetch.fetch(date, date, cache, producer=producer,
+                                base_url=base_urls.get("gim"))
+        for item in got:
+            if item.path is not None:
+                ingest_path(store, item.path)
+        result.steps.append(f"GIM {producer} {date}: {got[0].status}")
+    except FetchError as exc:
+        result.steps.append(f"GIM {producer} {date}: not fetched ({exc}); using the archive")
+    try:
+        files = indices_fetch.fetch(date, date, cache, source="celestrak",
+                                    base_url=base_urls.get("indices"))
+        for f in files:
+            if f.path is not None:
+                ingest_path(store, f.path)
+        result.steps.append(f"indices: {files[0].status}")
+    except FetchError as exc:
+        result.steps.append(f"indices: not fetched ({exc}); using the archive")
+    try:
+        start = dt.datetime.combine(date - dt.timedelta(days=7), dt.time())
+        paths = fdsn.fetch(start, dt.datetime.combine(date + dt.timedelta(days=1), dt.time()),
+                           cache / "catalog", url=base_urls.get("fdsn", fdsn.USGS),
+                           min_magnitude=4.5, window_days=8)
+        from ionoquake.store.catalogs import ingest_catalog
+        from ionoquake.store.provenance import file_record
+
+        table = fdsn.read_windows(paths)
+        ingest_catalog(store, table, [file_record(p) for p in paths if p.stat().st_size])
+        result.steps.append(f"catalogue: {len(table)} events of the last 8 days")
+    except FetchError as exc:
+        result.steps.append(f"catalogue: not fetched ({exc}); using the archive")
+
+
+def run_daily_step(store: str | os.PathLike[str], date: dt.date, *, product: str,
+                   producer: str = "code", online: bool = True,
+                   base_urls: dict[str, str] | None = None, window_days: int = 15,
+                   rules: AlarmRules | None = None, learning_days: float = 3650.0,
+                   grid_step_deg: float = 2.0) -> DailyResult:
+    """Run the daily step for ``date`` on the archive ``store`` (see the module docstring)."""
+    root = Path(store)
+    result = DailyResult(date)
+    if online:
+        _fetch(result, root, date, producer, base_urls or {})
+    else:
+        result.steps.append("offline: using what the archive holds")
+    first = str(date - dt.timedelta(days=window_days))
+    ds = maps.open_maps(root, product, start=first, end=str(date))
+    if str(ds["time"].values[-1])[:10] < str(date):
+        raise IonoquakeError(f"no {product} maps of {date} in the archive: nothing to detect")
+    indices = read_indices(root) if stored_sources(root) else None
+    no_dst = indices is None or indices["dst_nT"].isna().all()
+    quiet = QuietRules(dst_min_nT=None) if no_dst else QuietRules()
+    anomalies = detect_anomalies(ds, BackgroundConfig(window_days=window_days),
+                                 indices=indices, rules=quiet)
+    clusters = anomaly_clusters(anomalies)
+    today = clusters[pd.to_datetime(clusters["end"]).dt.date == date]
+    alarm_rules = rules or AlarmRules()
+    alarms = alarms_from_clusters(today, alarm_rules)
+    result.n_alarms = len(alarms)
+    result.steps.append(f"detection: {len(today)} clusters end on {date}, "
+                        f"{len(alarms)} pass the alarm rules")
+    catalog = decluster(read_catalog(root))
+    issue = pd.Timestamp(date) + pd.Timedelta(days=1)
+    view = AsOfView(issue).with_table("catalog", catalog, stamp="time")
+    view.with_table("alarms", alarms, stamp="issued")
+    config = ForecastConfig(name="daily-ionospheric-alarms", grid=Grid(step_deg=grid_step_deg),
+                            learning_days=learning_days, alarm_gain=alarm_rules.gain)
+    forecast = build_forecast(view.at(issue), config)
+    forecast.attrs["run_mode"] = "operational"
+    written = write_forecast(root, forecast)
+    result.forecast, result.forecast_written = written.path, written.written
+    result.steps.append(f"forecast for {issue:%Y-%m-%d %H:%M} UTC: "
+                        f"{'issued' if written.written else 'already issued, unchanged'} "
+                        f"({written.path.name})")
+    engine = database.connect(database.database_url(root))
+    sync_database(root, engine)
+    sync_clusters(engine, product, today)
+    sync_forecasts(engine, root)
+    return result
