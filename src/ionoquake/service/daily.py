@@ -56,39 +56,42 @@ class DailyResult:
 def _fetch(result: DailyResult, store: Path, date: dt.date, producer: str,
            base_urls: dict[str, str]) -> None:
     from ionoquake.sources import fdsn, indices_fetch, ionex_fetch
+    from ionoquake.store.catalogs import ingest_catalog
+    from ionoquake.store.provenance import file_record
 
     cache = store / "cache"
-    try:
+
+    def gim() -> str:
         got = ionex_fetch.fetch(date, date, cache, producer=producer,
                                 base_url=base_urls.get("gim"))
         for item in got:
             if item.path is not None:
                 ingest_path(store, item.path)
-        result.steps.append(f"GIM {producer} {date}: {got[0].status}")
-    except FetchError as exc:
-        result.steps.append(f"GIM {producer} {date}: not fetched ({exc}); using the archive")
-    try:
+        return got[0].status
+
+    def indices() -> str:
         files = indices_fetch.fetch(date, date, cache, source="celestrak",
                                     base_url=base_urls.get("indices"))
         for f in files:
             if f.path is not None:
                 ingest_path(store, f.path)
-        result.steps.append(f"indices: {files[0].status}")
-    except FetchError as exc:
-        result.steps.append(f"indices: not fetched ({exc}); using the archive")
-    try:
+        return files[0].status
+
+    def catalogue() -> str:
         start = dt.datetime.combine(date - dt.timedelta(days=7), dt.time())
         paths = fdsn.fetch(start, dt.datetime.combine(date + dt.timedelta(days=1), dt.time()),
                            cache / "catalog", url=base_urls.get("fdsn", fdsn.USGS),
                            min_magnitude=4.5, window_days=8)
-        from ionoquake.store.catalogs import ingest_catalog
-        from ionoquake.store.provenance import file_record
-
         table = fdsn.read_windows(paths)
         ingest_catalog(store, table, [file_record(p) for p in paths if p.stat().st_size])
-        result.steps.append(f"catalogue: {len(table)} events of the last 8 days")
-    except FetchError as exc:
-        result.steps.append(f"catalogue: not fetched ({exc}); using the archive")
+        return f"{len(table)} events of the last 8 days"
+
+    for label, step in ((f"GIM {producer} {date}", gim), ("indices", indices),
+                        ("catalogue", catalogue)):
+        try:
+            result.steps.append(f"{label}: {step()}")
+        except FetchError as exc:
+            result.steps.append(f"{label}: not fetched ({exc}); using the archive")
 
 
 def run_daily_step(store: str | os.PathLike[str], date: dt.date, *, product: str,
