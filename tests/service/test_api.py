@@ -100,6 +100,13 @@ def test_map_grid_and_series(client: TestClient, store: Path) -> None:
     series = client.get("/api/maps/jplg/series", params={
         "lat": 13.0, "lon": -88.7, "start": "2012-09-24T00:00", "end": "2012-09-25T00:00"}).json()
     assert len(series["tec"]) == 24 and all(v is not None for v in series["tec"])
+    bands = client.get("/api/maps/jplg/anomalies", params={
+        "lat": 13.0, "lon": -88.7, "start": "2012-09-25T00:00", "end": "2012-09-26T00:00",
+        "window_days": 3}).json()
+    # The archive holds 2012-09-23..25 only: a 3-day window for 09-25 needs 09-22..24, so there
+    # is no band yet (the default needs all N days), and the API says null, not a made-up bound.
+    assert len(bands["time"]) == 13 and bands["upper"][0] is None
+    assert bands["method"].startswith("UB = M + k (UQ - M)")
 
 
 def test_unknown_products_never_reach_the_file_system(client: TestClient) -> None:

@@ -284,6 +284,38 @@ def create_app(settings: Settings) -> FastAPI:
                 "time": [str(t)[:19] for t in times],
                 "tec": [None if np.isnan(v) else round(float(v), 2) for v in values]}
 
+    @app.get("/api/maps/{product}/anomalies")
+    def point_series(product: Annotated[str, Depends(stored_product)],
+                     lat: Annotated[float, Query(ge=-90, le=90)],
+                     lon: Annotated[float, Query(ge=-180, le=180)],
+                     start: dt.datetime, end: dt.datetime,
+                     window_days: Annotated[int, Query(ge=3, le=60)] = 15) -> dict[str, Any]:
+        """TEC at a point on the map epochs, with its running median and quartile bounds."""
+        from ionoquake.detect.background import BackgroundConfig
+        from ionoquake.detect.event import point_anomalies
+
+        s, e = _span(start, end, MAX_SERIES_DAYS, required=True)
+        assert s is not None and e is not None
+        first = str((pd.Timestamp(s) - pd.Timedelta(days=window_days)).date())
+        known = maps.partitions(settings.store, product)["day"]
+        first = max(first, str(known.min().date()))
+        ds = open_cached(product, first, str(e.date()))
+        an = point_anomalies(ds, lat, lon, BackgroundConfig(window_days=window_days))
+        an = an.sel(time=slice(s, e))
+
+        def values(name: str) -> list[float | None]:
+            return [None if not np.isfinite(v) else round(float(v), 2)
+                    for v in an[name].values]
+
+        return {"product": product, "lat": lat, "lon": lon, "units": "TECU",
+                "method": an.attrs.get("background_bounds", ""),
+                "time": [str(t)[:19] for t in an["time"].values],
+                "tec": values("tec") if "tec" in an else values("dtec"),
+                "background": values("background"), "lower": values("lower"),
+                "upper": values("upper"),
+                "positive": an["positive"].values.astype(bool).tolist(),
+                "negative": an["negative"].values.astype(bool).tolist()}
+
     @app.post("/api/ingest", dependencies=[Depends(require_token)])
     async def ingest(files: Annotated[list[UploadFile], File()]) -> list[dict[str, str]]:
         results = []

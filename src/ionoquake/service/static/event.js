@@ -1,11 +1,12 @@
 // The event page: facts and the TEC series at the epicentre around the event time.
 "use strict";
-function drawSeries(canvas, times, values, eventTime) {
+function drawSeries(canvas, times, values, eventTime, bands) {
   const ctx = canvas.getContext("2d"), W = canvas.width, H = canvas.height, pad = 40;
   ctx.fillStyle = "#fff"; ctx.fillRect(0, 0, W, H);
   const t = times.map(s => Date.parse(s + "Z")), ok = values.filter(v => v !== null);
   if (!ok.length) return false;
-  const t0 = Math.min(...t), t1 = Math.max(...t), lo = Math.min(0, ...ok), hi = Math.max(...ok);
+  const upper = bands ? bands.upper.filter(v => v !== null) : [];
+  const t0 = Math.min(...t), t1 = Math.max(...t), lo = Math.min(0, ...ok), hi = Math.max(...ok, ...upper);
   const x = v => pad + (v - t0) / (t1 - t0 || 1) * (W - 2 * pad);
   const y = v => H - pad - (v - lo) / (hi - lo || 1) * (H - 2 * pad);
   ctx.strokeStyle = "#888"; ctx.strokeRect(pad, pad, W - 2 * pad, H - 2 * pad);
@@ -17,6 +18,14 @@ function drawSeries(canvas, times, values, eventTime) {
     ctx.strokeStyle = "#eee"; ctx.beginPath(); ctx.moveTo(x(d), pad); ctx.lineTo(x(d), H - pad); ctx.stroke();
   }
   ctx.textAlign = "start";
+  if (bands) {  // the running-median band, and the background itself
+    ctx.fillStyle = "rgba(31, 95, 168, 0.18)";
+    bands.time.forEach((s, i) => {
+      if (bands.lower[i] === null || bands.upper[i] === null) return;
+      const x0 = x(Date.parse(s + "Z")), w = Math.max(2, (W - 2 * pad) / bands.time.length);
+      ctx.fillRect(x0 - w / 2, y(bands.upper[i]), w, y(bands.lower[i]) - y(bands.upper[i]));
+    });
+  }
   ctx.strokeStyle = "#1f5fa8"; ctx.lineWidth = 1; ctx.beginPath();
   let pen = false;
   t.forEach((tv, i) => {
@@ -24,6 +33,13 @@ function drawSeries(canvas, times, values, eventTime) {
     pen ? ctx.lineTo(x(tv), y(values[i])) : ctx.moveTo(x(tv), y(values[i])); pen = true;
   });
   ctx.stroke();
+  if (bands) {  // anomalous map epochs: red above the band, purple below
+    bands.time.forEach((s, i) => {
+      if (!bands.positive[i] && !bands.negative[i]) return;
+      ctx.fillStyle = bands.positive[i] ? "#d62728" : "#7b3294";
+      ctx.beginPath(); ctx.arc(x(Date.parse(s + "Z")), y(bands.tec[i]), 2.5, 0, 2 * Math.PI); ctx.fill();
+    });
+  }
   const te = Date.parse(eventTime + "Z");
   if (te >= t0 && te <= t1) {
     ctx.strokeStyle = "#c00"; ctx.setLineDash([5, 4]); ctx.beginPath();
@@ -45,9 +61,14 @@ async function main() {
   if (!p) { note.textContent = "No stored maps cover this event's −30 … +10 day window."; return; }
   const start = new Date(Math.max(when - 30 * day, Date.parse(p.first_day))).toISOString().slice(0, 19);
   const end = new Date(Math.min(when + 10 * day, Date.parse(p.last_day) + day)).toISOString().slice(0, 19);
-  const s = await getJSON(`/api/maps/${encodeURIComponent(p.product)}/series?lat=${e.latitude}&lon=${e.longitude}&start=${start}&end=${end}`);
-  const drawn = drawSeries(document.getElementById("chart"), s.time, s.tec, e.time.slice(0, 19));
+  const query = `lat=${e.latitude}&lon=${e.longitude}&start=${start}&end=${end}`;
+  const s = await getJSON(`/api/maps/${encodeURIComponent(p.product)}/series?${query}`);
+  const b = await getJSON(`/api/maps/${encodeURIComponent(p.product)}/anomalies?${query}`);
+  const drawn = drawSeries(document.getElementById("chart"), s.time, s.tec, e.time.slice(0, 19), b);
   document.body.dataset.chart = drawn ? "drawn" : "empty";
-  note.textContent = `${p.product} maps, hourly, rotation-aware interpolation; dashed red line: the event.`;
+  const flagged = b.positive.filter(Boolean).length + b.negative.filter(Boolean).length;
+  note.textContent = `${p.product} maps, hourly, rotation-aware interpolation. Shaded: 15-day running-median ` +
+    `band (${b.method}); dots: the ${flagged} map epochs outside it (red above, purple below); ` +
+    `dashed red line: the event. About 39 % of epochs fall outside such a band by chance.`;
 }
 main().catch(err => { document.getElementById("chart-note").textContent = String(err); });
