@@ -224,3 +224,22 @@ def test_evaluate_command(bundled_data: Path, tmp_path: Path) -> None:
     bad = _run("evaluate", "--clusters", str(tmp_path / "clusters.csv"), "--start", "2001-01-05",
                "--end", "2001-01-20", "--rules", str(rules), "--store", str(store))
     assert bad.returncode == 2 and "unknown alarm rule(s) ['target_magnitud']" in bad.stderr
+
+
+def test_detect_on_a_local_dask_cluster_equals_in_process(bundled_data: Path,
+                                                          tmp_path: Path) -> None:
+    files = sorted((bundled_data / "ionex/jpl_2000326-2001014").glob("jplg0*.01i.gz"))
+    store = tmp_path / "store"
+    assert runner.invoke(app, ["ingest", "--store", str(store), *map(str, files)]).exit_code == 0
+    local = _run("detect", "--store", str(store), "--window-days", "10",
+                 "--out", str(tmp_path / "local"))
+    assert local.returncode == 0, local.stderr
+    dist = _run("detect", "--store", str(store), "--window-days", "10", "--workers", "2",
+                "--out", str(tmp_path / "dist"))
+    assert dist.returncode == 0, dist.stderr
+    assert "2 workers" in dist.stdout or "workers" in dist.stdout
+    a = (tmp_path / "local" / "anomalies_clusters.csv").read_text()
+    b = (tmp_path / "dist" / "anomalies_clusters.csv").read_text()
+    assert a == b and len(a.splitlines()) > 1
+    assert dist.stdout.splitlines()[-1] == local.stdout.splitlines()[-1].replace(
+        str(tmp_path / "local"), str(tmp_path / "dist"))

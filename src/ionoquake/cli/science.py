@@ -38,6 +38,10 @@ KOption = Annotated[float | None, typer.Option(
 IndicesOption = Annotated[Path | None, typer.Option(
     help="Space-weather index file for the quiet/disturbed mask [default: the archive's].")]
 OutOption = Annotated[Path, typer.Option("--out", help="Folder for NetCDF, CSV and PNG outputs.")]
+SchedulerOption = Annotated[str | None, typer.Option(
+    help="Run on this Dask scheduler, tcp://HOST:PORT [default: $IONOQUAKE_SCHEDULER].")]
+WorkersOption = Annotated[int | None, typer.Option(
+    min=1, max=256, help="Start a local Dask cluster of this many worker processes.")]
 
 
 def _load_maps(files: list[Path] | None, store: Path, product: str | None,
@@ -90,15 +94,34 @@ def detect(
     k: KOption = None,
     indices: IndicesOption = None,
     output: OutOption = Path("detect-output"),
+    scheduler: SchedulerOption = None,
+    workers: WorkersOption = None,
 ) -> None:
     """Running-median backgrounds, anomalies and space-time clusters on the maps."""
     from ionoquake.detect.run import detect_to_files
+    from ionoquake.scale.cluster import dask_client, describe, progress_bar
 
     root = store_or_default(store)
     ds = _load_maps(files, root, product, start, end)
     table = _load_indices(indices, root)
     config, rules = _detect_settings(window_days, form, k, table)
-    result = detect_to_files(ds, output, config=config, indices=table, rules=rules)
+    with dask_client(scheduler, workers) as client:
+        anomalies = None
+        if client is not None:
+            from ionoquake.scale.detect import detect_archive, open_anomalies
+
+            if files:
+                raise IonoquakeError("distributed detection runs on the archive: ingest the "
+                                     "files, then give --product")
+            out.print(describe(client))
+            with progress_bar("detect") as bar:
+                run = detect_archive(root, str(ds.attrs["product"]), config, start=start,
+                                     end=end, indices=table, rules=rules, client=client,
+                                     on_progress=bar)
+            anomalies = open_anomalies(run.output).sel(
+                time=slice(ds.time.values[0], ds.time.values[-1])).load()
+        result = detect_to_files(ds, output, config=config, indices=table, rules=rules,
+                                 anomalies=anomalies)
     s = result.summary
     out.print(
         f"{s['epochs']} epochs ({s['epochs_with_background']} with a background): "
@@ -289,6 +312,8 @@ def evaluate(
     grid_step: Annotated[float, typer.Option(min=0.1, max=30, help="Forecast cell (°).")] = 2.0,
     learning_days: Annotated[float, typer.Option(min=1, help="Seismicity learning span.")] = 3650,
     output: OutOption = Path("evaluate-output"),
+    scheduler: SchedulerOption = None,
+    workers: WorkersOption = None,
 ) -> None:
     """Alarms from anomaly clusters -> daily forecasts -> Molchan, gain, CSEP tests, report."""
     import pandas as pd
@@ -301,9 +326,14 @@ def evaluate(
     table = pd.read_csv(clusters, parse_dates=["start", "end", "peak_time"])
     alarm_rules = AlarmRules.from_toml(rules) if rules else AlarmRules()
     first, last = parse_day(start, "--start"), parse_day(end, "--end")
-    run = evaluate_clusters(read_catalog(root), table, alarm_rules, str(first), str(last),
-                            output, grid_step_deg=grid_step, learning_days=learning_days,
-                            store=root)
+    from ionoquake.scale.cluster import dask_client, describe
+
+    with dask_client(scheduler, workers) as client:
+        if client is not None:
+            out.print(describe(client))
+        run = evaluate_clusters(read_catalog(root), table, alarm_rules, str(first), str(last),
+                                output, grid_step_deg=grid_step, learning_days=learning_days,
+                                store=root, client=client)
     h = headline(run)
     if h.get("gain") is None:
         out.print(f"{h['alarms']} alarms, {h['targets']} targets: no alarm was active; "

@@ -84,11 +84,16 @@ def zone_epochs(event: xr.Dataset, n: int = 4, days: int = 10) -> list[np.dateti
 def detect_to_files(maps: xr.Dataset, out_dir: str | os.PathLike[str], *,
                     config: BackgroundConfig = DEFAULT_CONFIG,
                     indices: pd.DataFrame | None = None, rules: QuietRules = DEFAULT_RULES,
-                    name: str = "anomalies", n_maps: int = 4) -> Outputs:
+                    name: str = "anomalies", n_maps: int = 4,
+                    anomalies: xr.Dataset | None = None) -> Outputs:
     """Detect anomalies on ``maps`` and write ``<name>.nc``, ``<name>_clusters.csv`` and
-    ``<name>_maps.png`` (ΔTEC of the ``n_maps`` epochs with most anomalous cells)."""
+    ``<name>_maps.png`` (ΔTEC of the ``n_maps`` epochs with most anomalous cells).
+
+    ``anomalies`` already computed (e.g. on a Dask cluster by
+    :func:`ionoquake.scale.detect.detect_archive`) are used as they are."""
     out = Path(out_dir)
-    anomalies = detect_anomalies(maps, config, indices=indices, rules=rules)
+    if anomalies is None:
+        anomalies = detect_anomalies(maps, config, indices=indices, rules=rules)
     clusters = anomaly_clusters(anomalies)
     nc = write_netcdf(anomalies, out / f"{name}.nc")
     table = out / f"{name}_clusters.csv"
@@ -102,8 +107,8 @@ def detect_to_files(maps: xr.Dataset, out_dir: str | os.PathLike[str], *,
     summary = {"epochs": int(anomalies.sizes["time"]),
                "epochs_with_background": int(anomalies["dtec"].notnull().any(
                    [d for d in anomalies["dtec"].dims if d != "time"]).sum()),
-               "positive_cells": anomalies.attrs["n_positive"],
-               "negative_cells": anomalies.attrs["n_negative"], "clusters": len(clusters)}
+               "positive_cells": int(anomalies["positive"].sum()),
+               "negative_cells": int(anomalies["negative"].sum()), "clusters": len(clusters)}
     return Outputs(nc, table, tuple(pngs), summary)
 
 

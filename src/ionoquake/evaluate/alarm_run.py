@@ -42,8 +42,11 @@ def evaluate_clusters(catalog: pd.DataFrame, clusters: pd.DataFrame, rules: Alar
                       grid_step_deg: float = 2.0, learning_days: float = 3650.0,
                       store: str | os.PathLike[str] | None = None,
                       n_simulations: int = 2000, epoch_nulls: int = 200,
-                      context: dict[str, str] | None = None) -> AlarmRun:
+                      context: dict[str, str] | None = None, client: Any = None) -> AlarmRun:
     """Turn ``clusters`` into alarms, issue daily forecasts over ``[start, end)`` and score them.
+
+    With a Dask ``client`` the null catalogues of the epoch analysis are computed on
+    its workers (same seeds per task, so the same p-values as in one process).
 
     Targets are the Gardner–Knopoff mainshocks of ``catalog`` with magnitude ≥
     ``rules.target_magnitude``; the forecasts learn from the whole catalogue as it was
@@ -67,8 +70,14 @@ def evaluate_clusters(catalog: pd.DataFrame, clusters: pd.DataFrame, rules: Alar
     if len(anomaly_points) and len(targets):
         coverage = (pd.Timestamp(clusters["start"].min()), pd.Timestamp(clusters["end"].max()))
         try:
-            epoch = superposed_epoch(anomaly_points, targets, n_null=epoch_nulls,
-                                     n_bootstrap=epoch_nulls, coverage=coverage)
+            if client is None:
+                epoch = superposed_epoch(anomaly_points, targets, n_null=epoch_nulls,
+                                         n_bootstrap=epoch_nulls, coverage=coverage)
+            else:
+                from ionoquake.scale.montecarlo import superposed_epoch_on
+
+                epoch = superposed_epoch_on(client, anomaly_points, targets, n_null=epoch_nulls,
+                                            n_bootstrap=epoch_nulls, coverage=coverage)
         except Exception as exc:
             context = {**(context or {}), "epoch analysis": f"not possible: {exc}"}
     ctx = {"alarm rules": json.dumps(rules.to_dict()), "alarms": str(len(alarms)),

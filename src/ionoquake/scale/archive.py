@@ -1,0 +1,173 @@
+"""The map archive at scale: fsspec locations, lazy multi-year opening, and two chunkings.
+
+Locations
+    A store is a local path, a ``file://`` URL, or any fsspec URL (``s3://bucket/iono``
+    with ``s3fs`` installed, ``gs://bucket/iono`` with ``gcsfs``); credentials come from
+    the usual fsspec/boto/gcloud configuration, or ``storage_options``. Reading works on
+    every protocol; writing (detection output, series store) needs the atomic rename of
+    a local or network file system (see ``docs/scale.md``).
+
+Two access patterns, two chunkings
+    * **Epochs** (whole-globe maps: the dashboard, figures, and the background, whose
+      kernel sorts every cell at once over a block of days): the archive's own daily
+      partitions, one chunk per variable and day (``(epochs of the day, lat, lon)``,
+      0.25 MB for a 2.5° x 5° 2-hourly day, 25 MB for a 1°, 15-minute day). A day is the
+      unit of ingest, of atomic replacement and of the detection's N-day halo, so the
+      chunk boundary falls where the data arrive and no read spans two files.
+    * **Long series per cell** (an epicentre's 30 years, per-cell statistics): the
+      *series store* ``<store>/series/<product>/<YYYY>.zarr``, one partition per year,
+      chunked ``(whole year, lat_cells, lon_cells)`` with the cell block chosen by
+      :func:`series_chunks` so that one chunk holds about 16 MB (the middle of Zarr's and
+      Dask's advice of 10-100 MB per chunk, small enough for object-store range
+      requests). One cell's 30 years are then 30 reads instead of 10 950 daily ones.
+      It is derived data: rebuilt by :func:`write_series` per year, atomically.
+
+Opening is lazy (:func:`open_archive`): only the consolidated metadata of each
+partition is read; the values stay on disk until computed.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import xarray as xr
+
+from ionoquake.errors import StoreError
+from ionoquake.sources.gim import combine_days
+from ionoquake.store.atomic import atomic_path
+
+#: Aim of one chunk of the series store (bytes); see the module docstring.
+SERIES_CHUNK_BYTES = 16 * 2**20
+
+
+def store_location(url: str | os.PathLike[str],
+                   storage_options: dict[str, Any] | None = None) -> tuple[Any, str]:
+    """The fsspec file system and root path of a store given as a path or URL."""
+    import fsspec.core
+
+    fs, root = fsspec.core.url_to_fs(str(url), **(storage_options or {}))
+    return fs, str(root).rstrip("/")
+
+
+def is_local(url: str | os.PathLike[str]) -> bool:
+    """True for a local path or ``file://`` URL (where writes are atomic renames)."""
+    text = str(url)
+    return "://" not in text or text.startswith("file://")
+
+
+def local_path(url: str | os.PathLike[str]) -> Path:
+    """The folder of a local store; a clear error for object stores."""
+    if not is_local(url):
+        raise StoreError(f"{url}: writing needs a local or network file system (atomic rename);"
+                         " see docs/scale.md for object stores")
+    return Path(str(url).removeprefix("file://"))
+
+
+def day_partitions(url: str | os.PathLike[str], product: str,
+                   storage_options: dict[str, Any] | None = None) -> dict[np.datetime64, str]:
+    """The stored days of ``product``: UT day -> partition URL, in day order."""
+    fs, root = store_location(url, storage_options)
+    found = fs.glob(f"{root}/maps/{product}/*/*.zarr")
+    days: dict[np.datetime64, str] = {}
+    for path in sorted(found):
+        name = str(path).rsplit("/", 1)[-1]
+        if not name.startswith("."):
+            days[np.datetime64(name.removesuffix(".zarr"), "D")] = (
+                str(path) if is_local(url) else fs.unstrip_protocol(path))
+    return days
+
+
+def _open_partition(target: str, chunks: dict[str, int] | None,
+                    storage_options: dict[str, Any] | None) -> xr.Dataset:
+    ds = xr.open_zarr(target, consolidated=True, chunks=chunks,
+                      storage_options=None if is_local(target) else storage_options)
+    ds.attrs = {k: v for k, v in ds.attrs.items() if k != "provenance"}
+    if isinstance(ds.attrs.get("gaps"), str):
+        ds.attrs["gaps"] = json.loads(ds.attrs["gaps"])
+    return ds
+
+
+def read_span(url: str | os.PathLike[str], product: str, first: np.datetime64,
+              last: np.datetime64, *, partitions: dict[np.datetime64, str] | None = None,
+              storage_options: dict[str, Any] | None = None) -> xr.Dataset | None:
+    """The maps of the partitions ``first`` .. ``last`` (UT days) loaded, or None if none."""
+    parts = partitions if partitions is not None else day_partitions(url, product,
+                                                                     storage_options)
+    days = []
+    for day, target in parts.items():
+        if first <= day <= last:
+            with _open_partition(target, None, storage_options) as ds:
+                days.append(ds.load())
+    return combine_days(days) if days else None
+
+
+def open_archive(url: str | os.PathLike[str], product: str, start: str | None = None,
+                 end: str | None = None, *, storage_options: dict[str, Any] | None = None
+                 ) -> xr.Dataset:
+    """The maps of ``product`` between the days ``start`` and ``end``, opened lazily.
+
+    Returns the Dataset :func:`ionoquake.store.maps.open_maps` returns, but backed by
+    Dask arrays with one chunk per partition (day); nothing but metadata is read.
+
+    Parameters
+    ----------
+    url
+        The store: a path, ``file://``, ``s3://`` or ``gs://`` URL (module docstring).
+    product
+        The series, e.g. ``"jplg"`` or ``"codg"``.
+    start, end
+        First and last UT day (inclusive); None for the whole archive.
+    storage_options
+        Passed to fsspec for remote stores (credentials, endpoint).
+    """
+    parts = day_partitions(url, product, storage_options)
+    lo = np.datetime64(start, "D") if start else None
+    hi = np.datetime64(end, "D") if end else None
+    chosen = [t for d, t in parts.items() if (lo is None or d >= lo) and (hi is None or d <= hi)]
+    if not chosen:
+        raise StoreError(f"{url}: no {product} maps between {start} and {end}")
+    return combine_days([_open_partition(t, {}, storage_options) for t in chosen])
+
+
+def series_chunks(n_time: int, n_lat: int, n_lon: int, *, itemsize: int = 4,
+                  target_bytes: int = SERIES_CHUNK_BYTES) -> dict[str, int]:
+    """Chunk shape of the series store: the whole time axis and a square block of cells.
+
+    >>> series_chunks(8760, 71, 73)  # a year of hourly 2.5 x 5 degree maps
+    {'time': 8760, 'lat': 21, 'lon': 21}
+    """
+    side = max(1, math.isqrt(max(1, target_bytes // (itemsize * max(n_time, 1)))))
+    return {"time": n_time, "lat": min(side, n_lat), "lon": min(side, n_lon)}
+
+
+def series_path(url: str | os.PathLike[str], product: str, year: int) -> Path:
+    """The series-store partition of ``product`` and ``year``."""
+    return local_path(url) / "series" / product / f"{year:04d}.zarr"
+
+
+def write_series(url: str | os.PathLike[str], product: str, year: int,
+                 *, variables: tuple[str, ...] = ("tec",)) -> Path:
+    """Write the per-cell-series copy of one year (see the module docstring), atomically.
+
+    The rechunk runs on the current Dask scheduler (a ``distributed.Client`` if one is
+    active), reading each daily partition once.
+    """
+    maps = open_archive(url, product, f"{year:04d}-01-01", f"{year:04d}-12-31")
+    chunks = series_chunks(maps.sizes["time"], maps.sizes["lat"], maps.sizes["lon"])
+    out = maps[list(variables)].chunk(chunks)
+    out.attrs = {k: (json.dumps(v) if isinstance(v, (list, dict)) else v)
+                 for k, v in maps.attrs.items()}
+    out.attrs["chunking"] = f"series store: {json.dumps(chunks)} (ionoquake.scale.archive)"
+    for name in out.variables:
+        out[name].encoding = {}
+    target = series_path(url, product, year)
+    with atomic_path(target) as tmp, warnings.catch_warnings():
+        warnings.simplefilter("ignore", category=UserWarning)  # consolidated metadata in v3
+        out.to_zarr(tmp, mode="w", consolidated=True, zarr_format=3)
+    return target

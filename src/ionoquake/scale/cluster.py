@@ -1,0 +1,149 @@
+"""Which Dask cluster to run on, a progress bar fed by its scheduler, and its memory peaks.
+
+The CLI's ``--scheduler tcp://HOST:PORT`` (or the ``IONOQUAKE_SCHEDULER``
+environment variable) connects to a running scheduler; ``--workers N`` starts a
+``LocalCluster`` of N single-threaded worker processes; neither keeps today's
+in-process run (:func:`dask_client` yields None).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from ionoquake.errors import IonoquakeError
+
+#: Environment variable naming the scheduler when ``--scheduler`` is not given.
+SCHEDULER_ENV = "IONOQUAKE_SCHEDULER"
+
+
+class ClusterError(IonoquakeError):
+    """A cluster that cannot be reached or started as asked."""
+
+
+def scheduler_address(option: str | None = None) -> str | None:
+    """The scheduler to use: the option, else ``$IONOQUAKE_SCHEDULER``, else None."""
+    return option or os.environ.get(SCHEDULER_ENV) or None
+
+
+@contextmanager
+def dask_client(scheduler: str | None = None, workers: int | None = None, *,
+                memory_limit: str | int = "auto", timeout_s: float = 30.0) -> Iterator[Any]:
+    """A ``distributed.Client`` for the options, closed on exit; None for in-process.
+
+    Parameters
+    ----------
+    scheduler
+        ``tcp://HOST:PORT`` of a running scheduler (``$IONOQUAKE_SCHEDULER`` if None).
+    workers
+        Start a ``LocalCluster`` of this many worker processes, one thread each
+        (ignored when a scheduler is given).
+    memory_limit
+        Per worker of the local cluster (``"2GB"``, bytes, or ``"auto"``).
+    timeout_s
+        How long to wait for the scheduler.
+    """
+    address = scheduler_address(scheduler)
+    if address is None and not workers:
+        yield None
+        return
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError as err:  # pragma: no cover - depends on the installed extras
+        raise ClusterError("--scheduler/--workers need the 'scale' extra: "
+                           "pip install 'ionoquake[scale]'") from err
+    if address is not None:
+        try:
+            client = Client(address, timeout=f"{timeout_s}s")
+        except OSError as err:
+            raise ClusterError(f"no Dask scheduler answers at {address}: {err}") from err
+        with client:
+            yield client
+        return
+    with LocalCluster(n_workers=int(workers or 1), threads_per_worker=1, processes=True,
+                      memory_limit=memory_limit, dashboard_address=_dashboard_address()
+                      ) as cluster, Client(cluster) as client:
+        yield client
+
+
+def _dashboard_address() -> str | None:
+    try:
+        import bokeh  # noqa: F401
+    except ImportError:
+        return None
+    return "127.0.0.1:0"
+
+
+def describe(client: Any) -> str:
+    """One line for the user: scheduler, workers, threads, and the dashboard link."""
+    info = client.scheduler_info()
+    workers = info.get("workers", {})
+    threads = sum(w.get("nthreads", 0) for w in workers.values())
+    try:
+        import bokeh  # noqa: F401
+
+        dashboard = f"dashboard {client.dashboard_link}"
+    except ImportError:
+        dashboard = "no dashboard (pip install bokeh)"
+    return f"Dask scheduler {client.scheduler.address}: {len(workers)} workers, " \
+           f"{threads} threads; {dashboard}"
+
+
+@contextmanager
+def progress_bar(description: str) -> Iterator[Callable[[int, int], None]]:
+    """A rich progress bar; yields the ``on_progress(done, total)`` callback to feed it.
+
+    The distributed runs call it from ``distributed.as_completed``, i.e. as the
+    scheduler reports each task finished.
+    """
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    with Progress("[progress.description]{task.description}", BarColumn(),
+                  MofNCompleteColumn(), TimeRemainingColumn(), transient=False) as bar:
+        task = bar.add_task(description, total=None)
+
+        def update(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield update
+
+
+class MemoryPeaks:
+    """Peak process memory of each worker, as the scheduler reports it (bytes).
+
+    Polls ``Client.scheduler_info()`` every ``interval_s`` in a thread while in the
+    ``with`` block; the scheduler's figures come from the workers' heartbeats.
+    """
+
+    def __init__(self, client: Any, interval_s: float = 0.2) -> None:
+        self.client = client
+        self.interval_s = interval_s
+        self.peaks: dict[str, int] = {}
+        self.limits: dict[str, int] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._poll, daemon=True)
+
+    def _sample(self) -> None:
+        for address, worker in self.client.scheduler_info(n_workers=-1)["workers"].items():
+            used = int(worker.get("metrics", {}).get("memory", 0))
+            self.peaks[address] = max(self.peaks.get(address, 0), used)
+            self.limits[address] = int(worker.get("memory_limit", 0))
+
+    def _poll(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self._sample()
+            except Exception:
+                return
+            self._stop.wait(self.interval_s)
+
+    def __enter__(self) -> MemoryPeaks:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()

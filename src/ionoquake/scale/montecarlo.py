@@ -1,0 +1,140 @@
+"""Evaluation's Monte Carlo nulls on a Dask cluster, with the same numbers on 1 worker or 64.
+
+Superposed epoch (:mod:`ionoquake.evaluate.epoch`): realisation ``i`` of null
+catalogue ``name`` draws from ``SeedSequence(seed, spawn_key=(crc32(name), i))``
+whatever task computes it, so cutting the realisations into batches and running
+the batches on any workers in any order gives exactly the in-process statistics and
+p-values (:func:`superposed_epoch_on`).
+
+Area-skill-score null of the Molchan diagram (:mod:`ionoquake.evaluate.molchan`):
+the in-process :func:`~ionoquake.evaluate.molchan.ass_null_monte_carlo` draws all
+simulations from one stream. :func:`ass_null_on` cuts them into batches of a fixed
+size, batch ``b`` drawing from ``SeedSequence(seed, spawn_key=(crc32("ass"), b))``:
+reproducible and independent of the number of workers, but a different (equally
+valid) sample than the single-stream in-process one, so its p-values agree with it
+only within Monte Carlo error.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import zlib
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from numpy.typing import ArrayLike, NDArray
+
+from ionoquake.errors import IonoquakeError
+from ionoquake.evaluate.epoch import NULL_CATALOGS, EpochSetup, null_statistics, superposed_epoch
+from ionoquake.evaluate.molchan import ass_null_monte_carlo
+from ionoquake.evaluate.results import EpochResult, SkillResult, summarize_null
+
+_DAY = pd.Timedelta(days=1)
+#: Realisations per task: large enough that scheduling (~1 ms a task) is negligible.
+NULL_BATCH = 100
+#: Simulations per task of the ASS null; part of the seeds, so fixed (not tuned per cluster).
+ASS_BATCH = 1000
+
+
+def epoch_setup(anomalies: pd.DataFrame, events: pd.DataFrame, *,
+                day_edges: NDArray[np.float64] | None = None,
+                distance_edges_km: tuple[float, ...] = (0.0, 500.0, 1000.0, 2000.0, 3000.0),
+                window_days: tuple[float, float] = (-10.0, 0.0), window_km: float = 1000.0,
+                coverage: tuple[pd.Timestamp, pd.Timestamp] | None = None) -> EpochSetup:
+    """The :class:`~ionoquake.evaluate.epoch.EpochSetup` :func:`superposed_epoch` builds."""
+    edges = np.arange(-30.0, 11.0) if day_edges is None else np.asarray(day_edges, float)
+    a = anomalies.sort_values("time", kind="stable")
+    start, end = coverage or (a["time"].min(), a["time"].max())
+    origin = pd.Timestamp(start)
+    span = (0.0, float((pd.Timestamp(end) - origin) / _DAY))
+    e_day = np.asarray((events["time"] - origin) / _DAY, dtype=float)
+    fits = (e_day + edges[0] >= span[0]) & (e_day + edges[-1] <= span[1])
+    if not fits.any():
+        raise IonoquakeError(f"none of the {len(events)} events has its {edges[0]:g}..{edges[-1]:g}"
+                             f" day window inside the anomaly coverage {start} .. {end}")
+    return EpochSetup(np.asarray((a["time"] - origin) / _DAY, dtype=float),
+                      a["lat"].to_numpy(float), a["lon"].to_numpy(float), e_day[fits],
+                      events["latitude"].to_numpy(float)[fits],
+                      events["longitude"].to_numpy(float)[fits], edges,
+                      np.asarray(distance_edges_km, float), span, window_days, window_km)
+
+
+def null_statistics_on(client: Any, setup: EpochSetup, name: str, n_null: int, seed: int = 0,
+                       batch: int = NULL_BATCH) -> NDArray[np.float64]:
+    """Window statistics of realisations ``0 .. n_null-1`` of null ``name``, on ``client``.
+
+    ``client`` None computes in-process. Equal to
+    ``null_statistics(setup, name, range(n_null), seed)`` for any ``batch``.
+    """
+    ranges = [range(i, min(i + batch, n_null)) for i in range(0, n_null, batch)]
+    if not ranges:
+        return np.zeros(0)
+    if client is None:
+        return np.concatenate([null_statistics(setup, name, r, seed) for r in ranges])
+    shared = client.scatter(setup, broadcast=True, hash=False)
+    futures = [client.submit(null_statistics, shared, name, r, seed, pure=False, retries=2,
+                             key=f"null-{name}-{seed}-{r.start}-{r.stop}") for r in ranges]
+    return np.concatenate(client.gather(futures))
+
+
+def superposed_epoch_on(client: Any, anomalies: pd.DataFrame, events: pd.DataFrame, *,
+                        nulls: tuple[str, ...] = NULL_CATALOGS, n_null: int = 1000,
+                        seed: int = 0, **options: Any) -> EpochResult:
+    """:func:`~ionoquake.evaluate.epoch.superposed_epoch` with its nulls computed on ``client``.
+
+    Parameters
+    ----------
+    client
+        A ``distributed.Client``, or None for in-process.
+    anomalies, events, nulls, n_null, seed
+        As for :func:`~ionoquake.evaluate.epoch.superposed_epoch`.
+    **options
+        Its other keywords (``day_edges``, ``distance_edges_km``, ``window_days``,
+        ``window_km``, ``coverage``, ``n_bootstrap``, ``band_level``).
+
+    Returns
+    -------
+    EpochResult
+        Equal to the in-process result (statistics, null distributions, p-values).
+    """
+    setup_keys = ("day_edges", "distance_edges_km", "window_days", "window_km", "coverage")
+    setup = epoch_setup(anomalies, events, **{k: v for k, v in options.items() if k in setup_keys})
+    base = superposed_epoch(anomalies, events, nulls=(), n_null=0, seed=seed, **options)
+    observed = setup.statistic(setup.counts(setup.event_day, setup.event_lat, setup.event_lon))
+    tests = {}
+    for name in nulls:
+        sims = null_statistics_on(client, setup, name, n_null, seed)
+        p = float((1 + np.count_nonzero(sims >= observed)) / (1 + n_null))
+        null = summarize_null(sims, kind="monte-carlo", seed=seed,
+                              description=f"window statistic of {n_null} '{name}' catalogues")
+        tests[name] = SkillResult("superposed epoch window rate", observed, null, p, "greater",
+                                  {"null": name, **base.conventions},
+                                  {"ratio_to_null_mean": observed / null.mean if null.mean
+                                   else float("nan")})
+    return dataclasses.replace(base, tests=tests)
+
+
+def _ass_batch(tau: NDArray[np.float64], n_events: int, size: int, seed: int, batch: int
+               ) -> NDArray[np.float64]:
+    sequence = np.random.SeedSequence(seed, spawn_key=(zlib.crc32(b"ass"), batch))
+    return np.asarray(ass_null_monte_carlo(tau, n_events, size, sequence), dtype=float)
+
+
+def ass_null_on(client: Any, tau: ArrayLike, n_events: int, n_simulations: int = 10_000,
+                seed: int = 0) -> NDArray[np.float64]:
+    """Area skill scores of ``n_simulations`` random alarm sets, in batches on ``client``.
+
+    Batch ``b`` (of :data:`ASS_BATCH` simulations) uses its own spawned seed, so the
+    result is the same on any number of workers, or in-process (``client`` None).
+    """
+    tau = np.asarray(tau, float)
+    sizes = [min(ASS_BATCH, n_simulations - i) for i in range(0, n_simulations, ASS_BATCH)]
+    if client is None:
+        parts = [_ass_batch(tau, n_events, s, seed, b) for b, s in enumerate(sizes)]
+    else:
+        shared = client.scatter(tau, broadcast=True, hash=False)
+        parts = client.gather([client.submit(_ass_batch, shared, n_events, s, seed, b,
+                                             pure=False, retries=2)
+                               for b, s in enumerate(sizes)])
+    return np.concatenate(parts) if parts else np.zeros(0)
