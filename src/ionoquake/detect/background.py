@@ -264,15 +264,20 @@ def quantiles_of_sorted(lanes: list[npt.NDArray[np.float32]], n_valid: npt.NDArr
     counts = np.flatnonzero(np.bincount(n_valid.ravel(), minlength=len(lanes) + 1))
     counts = counts[counts >= max(min_valid, 1)]
     whole = len(counts) == 1 and bool(np.all(n_valid == counts[0]))
+    flat_valid = n_valid.ravel()
     for n in counts:
-        sel = None if whole else n_valid == n
+        # Only the elements with this count are computed (gathered by index), so a window
+        # that fills up over the first days costs no more than one full pass.
+        at = None if whole else np.flatnonzero(flat_valid == n)
         for result, q in zip(out, qs, strict=True):
             lo, hi, weight = quantile_position(q, int(n), method)
-            value = _lerp(lanes[lo].astype(np.float64), lanes[hi].astype(np.float64), weight)
-            if sel is None:
-                result[...] = value
+            if at is None:
+                result[...] = _lerp(lanes[lo].astype(np.float64),
+                                    lanes[hi].astype(np.float64), weight)
             else:
-                np.copyto(result, value, where=sel)
+                low = lanes[lo].reshape(-1)[at].astype(np.float64)
+                high = lanes[hi].reshape(-1)[at].astype(np.float64)
+                result.reshape(-1)[at] = _lerp(low, high, weight)
     return out
 
 
