@@ -198,6 +198,11 @@ def create_app(settings: Settings) -> FastAPI:
             cache[key] = maps.open_maps(settings.store, product, start=start, end=end)
         return cache[key]
 
+    def first_stored(product: str, day: str) -> str:
+        """``day`` (YYYY-MM-DD), or the first stored day of ``product`` if that is later."""
+        known = maps.partitions(settings.store, product)["day"]
+        return max(day, str(known.min().date()))
+
     def dtec_cached(product: str, day: str) -> Any:
         """ΔTEC of ``day`` against the 15-day running median (cached with the maps)."""
         from ionoquake.detect.anomalies import detect_anomalies
@@ -205,9 +210,7 @@ def create_app(settings: Settings) -> FastAPI:
 
         key = (product, "dtec", day, generation(product))
         if key not in cache:
-            first = str(np.datetime64(day) - 15)
-            known = maps.partitions(settings.store, product)["day"]
-            first = max(first, str(known.min().date()))
+            first = first_stored(product, str(np.datetime64(day) - 15))
             anomalies = detect_anomalies(open_cached(product, first, day), BackgroundConfig())
             cache[key] = anomalies.sel(time=slice(day, None))[["dtec"]]
         return cache[key]
@@ -296,9 +299,8 @@ def create_app(settings: Settings) -> FastAPI:
 
         s, e = _span(start, end, MAX_SERIES_DAYS, required=True)
         assert s is not None and e is not None
-        first = str((pd.Timestamp(s) - pd.Timedelta(days=window_days)).date())
-        known = maps.partitions(settings.store, product)["day"]
-        first = max(first, str(known.min().date()))
+        first = first_stored(product, str((pd.Timestamp(s) - pd.Timedelta(days=window_days))
+                                          .date()))
         ds = open_cached(product, first, str(e.date()))
         an = point_anomalies(ds, lat, lon, BackgroundConfig(window_days=window_days))
         an = an.sel(time=slice(s, e))
