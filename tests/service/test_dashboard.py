@@ -43,9 +43,10 @@ def server(bundled_data: Path, shared_data: Path,
     sync_database(root, engine)
     import pandas as pd
 
+    from ionoquake.forecast.alarm_rules import AlarmRules
     from ionoquake.orbits.passes import passes_over
     from ionoquake.orbits.zones import circle_zones
-    from ionoquake.service.sync import sync_clusters, sync_passes
+    from ionoquake.service.sync import sync_alarms, sync_clusters, sync_passes
     from ionoquake.sources import tle
 
     sets = tle.read(bundled_data / "tle/celestrak_science_20191118.tle")
@@ -57,6 +58,10 @@ def server(bundled_data: Path, shared_data: Path,
         "lat_min": 0.0, "lat_max": 20.0, "lon_west": -100.0, "lon_east": -80.0,
         "peak_time": "2001-01-14 17:00", "peak_lat": 10.0, "peak_lon": -90.0,
         "peak_severity": 2.0, "n_cells": 50, "geomag": "quiet"}]))
+    sync_alarms(engine, pd.DataFrame({
+        "issued": pd.to_datetime(["2001-01-14 23:00"]), "start": pd.to_datetime(["2001-01-14 23:00"]),
+        "end": pd.to_datetime(["2001-01-24 23:00"]), "lat": [10.0], "lon": [-90.0],
+        "radius_km": [380.2], "score": [2.0], "gain": [3.0]}), AlarmRules().to_dict())
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -126,4 +131,6 @@ def test_map_then_event_page(server: str, browser: object, tmp_path: Path) -> No
     assert _not_blank(chart) > 0.02
     page.goto(server + "/forecasts.html")
     page.wait_for_selector("#evaluations tbody tr")
+    page.wait_for_function("document.querySelector('#alarms tbody').textContent.includes('380')")
+    assert "10.0°N -90.0°E" in page.locator("#alarms tbody").inner_text()
     assert errors == []

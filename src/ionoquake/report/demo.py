@@ -38,6 +38,7 @@ from ionoquake.errors import IonoquakeError
 from ionoquake.report.demo_report import write_report
 from ionoquake.report.progress import progress_bar
 from ionoquake.service.sync import (
+    sync_alarms,
     sync_clusters,
     sync_database,
     sync_evaluation,
@@ -174,6 +175,7 @@ def demo_evaluation(store: Path, clusters_csv: Path, ds: Any, out: Path,
                             context={"period": f"{first} .. {last}",
                                      "learning catalogue": "ComCat M≥4.5 from 2000-10-01"})
     summary = headline(run)
+    sync_alarms(engine, run.alarms, AlarmRules().to_dict())
     sync_forecasts(engine, store)
     if run.evaluation.molchan_alarms is not None:
         gain = run.evaluation.molchan_alarms.skills["gain"]

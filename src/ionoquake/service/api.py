@@ -174,7 +174,8 @@ def create_app(settings: Settings) -> FastAPI:
 
         return endpoint
 
-    for name, table, time_col in (("clusters", schema.clusters, "start"),
+    for name, table, time_col in (("alarms", schema.alarms, "issued"),
+                                  ("clusters", schema.clusters, "start"),
                                   ("anomalies", schema.anomalies, "time"),
                                   ("passes", schema.passes, "entry"),
                                   ("forecasts", schema.forecasts, "issue_time"),

@@ -35,7 +35,7 @@ from ionoquake.forecast.archive import write_forecast
 from ionoquake.forecast.asof import AsOfView
 from ionoquake.forecast.grid import Grid
 from ionoquake.forecast.gridded import ForecastConfig, build_forecast
-from ionoquake.service.sync import sync_clusters, sync_database, sync_forecasts
+from ionoquake.service.sync import sync_alarms, sync_clusters, sync_database, sync_forecasts
 from ionoquake.store import database, maps
 from ionoquake.store.catalogs import read_catalog
 from ionoquake.store.indices import read_indices, stored_sources
@@ -138,5 +138,6 @@ def run_daily_step(store: str | os.PathLike[str], date: dt.date, *, product: str
     engine = database.connect(database.database_url(root))
     sync_database(root, engine)
     sync_clusters(engine, product, today)
+    sync_alarms(engine, alarms, alarm_rules.to_dict())
     sync_forecasts(engine, root)
     return result

@@ -8,6 +8,7 @@ ingest or daily step.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import os
 from pathlib import Path
@@ -103,3 +104,15 @@ def sync_evaluation(engine: sa.Engine, evaluation_id: str, kind: str, statistic:
                          "result_json": json.dumps(result, default=str),
                          "created_at": dt.datetime.now(dt.UTC).replace(tzinfo=None)}])
     return database.upsert(engine, schema.evaluations, row)
+
+
+def sync_alarms(engine: sa.Engine, alarms: pd.DataFrame, rules: dict[str, Any]) -> int:
+    """Upsert an alarm table (:mod:`ionoquake.forecast.alarms`) made under ``rules``."""
+    if alarms.empty:
+        return 0
+    digest = hashlib.sha256(json.dumps(rules, sort_keys=True).encode()).hexdigest()[:16]
+    table = alarms.copy()
+    table["rules"] = digest
+    table["alarm_id"] = [f"{digest}-{t:%Y%m%dT%H%M}-{la:.2f}-{lo:.2f}" for t, la, lo in
+                         zip(table["issued"], table["lat"], table["lon"], strict=True)]
+    return database.upsert(engine, schema.alarms, table)

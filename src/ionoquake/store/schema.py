@@ -77,6 +77,18 @@ passes = sa.Table(
     sa.UniqueConstraint("norad_id", "zone_id", "entry"),
 )
 
+alarms = sa.Table(
+    "alarms", metadata,
+    sa.Column("alarm_id", sa.String(96), primary_key=True),
+    sa.Column("rules", sa.String(64), nullable=False),
+    sa.Column("issued", sa.DateTime, nullable=False, index=True),
+    sa.Column("start", sa.DateTime, nullable=False),
+    sa.Column("end", sa.DateTime, nullable=False),
+    sa.Column("lat", sa.Float, nullable=False), sa.Column("lon", sa.Float, nullable=False),
+    sa.Column("radius_km", sa.Float, nullable=False), sa.Column("score", sa.Float),
+    sa.Column("gain", sa.Float),
+)
+
 forecasts = sa.Table(
     "forecasts", metadata,
     sa.Column("forecast_id", sa.String(64), primary_key=True),
