@@ -44,7 +44,7 @@ from ionoquake.sources.indices_table import (
     indices_frame,
     kp_from_decimal,
     kp_from_tenths,
-    number,
+    number_rows,
     per_hour,
     read_fixed,
 )
@@ -190,24 +190,9 @@ def parse_gfz(text: str, name: str | os.PathLike[str] = "<text>") -> pd.DataFram
                for line in lines[:60]):
         raise IndicesError(f"{where(name)}not a GFZ Kp_ap_Ap_SN_F107 file: no '#YYY MM DD ... "
                            "Kp1 ... F10.7adj D' column line in the header")
-    linenos, values = [], []
-    for lineno, line in enumerate(lines, start=1):
-        if line.startswith("#") or not line.strip():
-            continue
-        tokens = line.split()
-        if len(tokens) != len(GFZ_COLUMNS):
-            field = GFZ_COLUMNS[min(len(tokens), len(GFZ_COLUMNS) - 1)]
-            raise IndicesError(f"{where(name, lineno)}field '{field}': expected "
-                               f"{len(GFZ_COLUMNS)} values, found {len(tokens)}")
-        row = []
-        for col, token in zip(GFZ_COLUMNS, tokens, strict=True):
-            value = number(token)
-            if value is None:
-                raise IndicesError(f"{where(name, lineno)}field '{col}': {token!r} is not a number")
-            row.append(value)
-        linenos.append(lineno)
-        values.append(row)
-    a = np.array(values, dtype=float).reshape(-1, len(GFZ_COLUMNS))
+    rows = ((lineno, line.split()) for lineno, line in enumerate(lines, start=1)
+            if line.strip() and not line.startswith("#"))
+    a, linenos = number_rows(rows, GFZ_COLUMNS, name)
     days = np.array([np.datetime64(_date(r[0], r[1], r[2], name, n), "D")
                      for r, n in zip(a, linenos, strict=True)], dtype="datetime64[D]")
     check_increasing(days, name, linenos)

@@ -47,7 +47,7 @@ from ionoquake.sources.indices_table import (
     hourly_times,
     indices_frame,
     kp_from_tenths,
-    number,
+    number_rows,
     read_fixed,
 )
 
@@ -134,25 +134,9 @@ def parse_omni_csv(text: str, name: str | os.PathLike[str] = "<text>") -> pd.Dat
     if unknown or len(header) == 3:
         raise IndicesError(f"{where(name, 1)}field 'header': column(s) {unknown} not known; "
                            f"known: {', '.join(k.capitalize() for k in OMNI_FIELDS)}")
-    linenos, values = [], []
-    for lineno, line in enumerate(lines[1:], start=2):
-        if not line.strip():
-            continue
-        tokens = [t.strip() for t in line.split(",")]
-        if len(tokens) != len(header):
-            field = header[min(len(tokens), len(header) - 1)]
-            raise IndicesError(f"{where(name, lineno)}field '{field}': expected "
-                               f"{len(header)} values, found {len(tokens)}")
-        row = []
-        for col, token in zip(header, tokens, strict=True):
-            value = number(token, real=col.lower() == "bz")
-            if value is None:
-                raise IndicesError(f"{where(name, lineno)}field '{col}': {token!r} is not "
-                                   + ("a number" if col.lower() == "bz" else "an integer"))
-            row.append(value)
-        values.append(row)
-        linenos.append(lineno)
-    a = np.array(values, dtype=float).reshape(-1, len(header))
+    rows = ((lineno, [t.strip() for t in line.split(",")])
+            for lineno, line in enumerate(lines[1:], start=2) if line.strip())
+    a, linenos = number_rows(rows, header, name, real=lambda col: col.lower() == "bz")
     check_range(a[:, 1], 1, 366, name, linenos, header[1])
     check_range(a[:, 2], 0, 23, name, linenos, header[2])
     years = a[:, 0].astype(int)

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -242,6 +242,35 @@ def number(text: str, *, real: bool = True) -> float | None:
     Stricter than ``float()``: no ``nan``, ``inf``, exponents or ``1_000``.
     """
     return float(text) if (_REAL if real else _INT).fullmatch(text) else None
+
+
+def number_rows(rows: Iterable[tuple[int, Sequence[str]]], columns: Sequence[str],
+                name: str | os.PathLike[str], *,
+                real: Callable[[str], bool] = lambda column: True,
+                ) -> tuple[npt.NDArray[np.float64], list[int]]:
+    """Rows of delimited numbers, given as ``(line number, tokens)``, as a float array.
+
+    Every row must have one token per column, each a plain number (an integer where
+    ``real(column)`` is False); the first offence raises :class:`IndicesError` naming
+    the line and field. Returns the array and the line numbers of its rows.
+    """
+    linenos, values = [], []
+    for lineno, tokens in rows:
+        if len(tokens) != len(columns):
+            field = columns[min(len(tokens), len(columns) - 1)]
+            raise IndicesError(f"{where(name, lineno)}field '{field}': expected "
+                               f"{len(columns)} values, found {len(tokens)}")
+        row = []
+        for col, token in zip(columns, tokens, strict=True):
+            is_real = real(col)
+            value = number(token, real=is_real)
+            if value is None:
+                raise IndicesError(f"{where(name, lineno)}field '{col}': {token!r} is not "
+                                   + ("a number" if is_real else "an integer"))
+            row.append(value)
+        linenos.append(lineno)
+        values.append(row)
+    return np.array(values, dtype=float).reshape(-1, len(columns)), linenos
 
 
 def read_fixed(
