@@ -19,8 +19,10 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -61,21 +63,20 @@ def _fetch(result: DailyResult, store: Path, date: dt.date, producer: str,
 
     cache = store / "cache"
 
-    def gim() -> str:
-        got = ionex_fetch.fetch(date, date, cache, producer=producer,
-                                base_url=base_urls.get("gim"))
-        for item in got:
+    def ingest_fetched(outcomes: Sequence[Any]) -> str:
+        """Ingest what was downloaded or cached; the first outcome's status says which."""
+        for item in outcomes:
             if item.path is not None:
                 ingest_path(store, item.path)
-        return got[0].status
+        return str(outcomes[0].status)
+
+    def gim() -> str:
+        return ingest_fetched(ionex_fetch.fetch(date, date, cache, producer=producer,
+                                                base_url=base_urls.get("gim")))
 
     def indices() -> str:
-        files = indices_fetch.fetch(date, date, cache, source="celestrak",
-                                    base_url=base_urls.get("indices"))
-        for f in files:
-            if f.path is not None:
-                ingest_path(store, f.path)
-        return files[0].status
+        return ingest_fetched(indices_fetch.fetch(date, date, cache, source="celestrak",
+                                                  base_url=base_urls.get("indices")))
 
     def catalogue() -> str:
         start = dt.datetime.combine(date - dt.timedelta(days=7), dt.time())
