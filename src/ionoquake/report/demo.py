@@ -191,9 +191,10 @@ def run_demo(output: Path, console: Console) -> DemoResult:
     data = bundled_data_dir()
     store = output / "store"
     _step(console, "ingest maps, catalogue and indices into the archive")
-    changes = ingest_all(store, demo_inputs(data), console)
+    inputs = demo_inputs(data)
+    changes = ingest_all(store, inputs, console)
     console.print(f"  archive {store}: {changes} files written, "
-                  f"{len(demo_inputs(data)) - changes} already there")
+                  f"{len(inputs) - changes} already there")
     ds = maps.open_maps(store, "jplg")
     summary = describe_maps(ds)
     console.print(summary)
