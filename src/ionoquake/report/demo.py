@@ -96,15 +96,15 @@ def _step(console: Console, text: str) -> None:
     console.print(f"[bold]▸[/] {text}")
 
 
-def ingest_all(store: Path, files: list[Path], console: Console) -> int:
-    """Ingest ``files`` into ``store``; return how many changed the archive."""
+def ingest_all(store: Path, files: list[Path], engine: Any) -> int:
+    """Ingest ``files`` into ``store`` and mirror it to ``engine``; return how many changed."""
     maps.clean(store)
     changed = 0
     with progress_bar("ingest", total=len(files)) as advance:
         for path in files:
             changed += ingest_path(store, path).status != "unchanged"
             advance()
-    sync_database(store, database.connect(database.database_url(store)))
+    sync_database(store, engine)
     return changed
 
 
@@ -192,7 +192,8 @@ def run_demo(output: Path, console: Console) -> DemoResult:
     store = output / "store"
     _step(console, "ingest maps, catalogue and indices into the archive")
     inputs = demo_inputs(data)
-    changes = ingest_all(store, inputs, console)
+    engine = database.connect(database.database_url(store))
+    changes = ingest_all(store, inputs, engine)
     console.print(f"  archive {store}: {changes} files written, "
                   f"{len(inputs) - changes} already there")
     ds = maps.open_maps(store, "jplg")
@@ -242,7 +243,6 @@ def run_demo(output: Path, console: Console) -> DemoResult:
                       f"flagged-day fraction {e['epicentre_fraction']:.2f} vs "
                       f"{e['control_median']:.2f} at the same latitude (rank {e['rank']:.2f})")
 
-    engine = database.connect(database.database_url(store))
     sync_clusters(engine, "jplg", pd.read_csv(det.table, parse_dates=["start", "end",
                                                                       "peak_time"]))
 
