@@ -1,8 +1,9 @@
 """The dashboard end to end in a real headless Chromium (Debian's package, no browser download).
 
 A real server (uvicorn) on 127.0.0.1 serves the API and the pages over an archive of the
-bundled JPL maps and the ComCat M7 catalogue; Playwright's Python client drives
-/usr/bin/chromium: load the map, click an event, see its chart; screenshots must not be blank.
+bundled JPL maps, the ComCat M7 catalogue and the bundled TLEs; Playwright's Python client
+drives /usr/bin/chromium: load the map, click an event, see its chart, turn the ground tracks
+on and click a pass; screenshots must not be blank.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import pytest
 from ionoquake.service.sync import sync_database
 from ionoquake.store import database, maps
 from ionoquake.store.catalogs import ingest_files
+from ionoquake.store.tles import ingest_tle_files
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -39,6 +41,7 @@ def server(bundled_data: Path, shared_data: Path,
     for f in files[-16:]:  # 2000-12-30 .. 2001-01-14, El Salvador on 2001-01-13
         maps.ingest_file(root, f)
     ingest_files(root, [shared_data / "catalogs/usgs_comcat_M7_2000-2018.csv"])
+    ingest_tle_files(root, [bundled_data / "tle/celestrak_science_20191118.tle"])
     engine = database.connect(database.database_url(root))
     sync_database(root, engine)
     import pandas as pd
@@ -133,4 +136,36 @@ def test_map_then_event_page(server: str, browser: object, tmp_path: Path) -> No
     page.wait_for_selector("#evaluations tbody tr")
     page.wait_for_function("document.querySelector('#alarms tbody').textContent.includes('380')")
     assert "10.0°N -90.0°E" in page.locator("#alarms tbody").inner_text()
+    assert errors == []
+
+
+def test_ground_tracks_and_the_orbit_around_a_pass(server: str, browser: object,
+                                                   tmp_path: Path) -> None:
+    page = browser.new_page(viewport={"width": 1280, "height": 800})  # type: ignore[attr-defined]
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(server + "/")
+    page.wait_for_function("document.querySelector('#legend').textContent.includes('TECU')",
+                           timeout=30_000)
+    tracks = page.locator(".leaflet-overlay-pane path.track")
+    assert tracks.count() == 0
+    page.check("#show-tracks")
+    page.wait_for_function("document.querySelectorAll('.leaflet-overlay-pane path.track')"
+                           ".length > 0", timeout=30_000)
+    # The satellite with passes (CSES) on the day of its TLE epoch, 2019-11-18.
+    assert page.locator("#track-info").inner_text() == ("ground tracks of 2019-11-18: "
+                                                        "ZHANGZHENG-1 (CSES)")
+    assert tracks.count() == 1  # one MultiLineString, split at the antimeridian
+    page.check("#show-passes")
+    page.wait_for_selector("path.pass")
+    page.wait_for_function("document.querySelector('#track-info').textContent"
+                           ".startsWith('ground tracks of 2019-11-18')")
+    pass_marker = page.locator("path.pass").first
+    assert pass_marker.get_attribute("stroke") == tracks.first.get_attribute("stroke")
+    pass_marker.dispatch_event("click")
+    page.wait_for_selector("path.pass-track", timeout=30_000)
+    assert "around its pass over zone z1" in page.locator("#track-info").inner_text()
+    assert pass_marker.get_attribute("stroke-width") == "3"  # the clicked pass is highlighted
+    shot = page.screenshot(path=str(tmp_path / "dashboard-tracks.png"))
+    assert _not_blank(shot) > 0.05
     assert errors == []

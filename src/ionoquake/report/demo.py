@@ -9,7 +9,7 @@ Offline: it reads only ``data/`` of the repository.
 4. analyse every declustered M≥7 event inside the window, against latitude controls;
 5. passes of CSES and Swarm A/B/C over the preparation zones of the M≥6 events of
    2019-11 (the bundled TLEs are of 2019-11-18: no ionosphere satellite of these
-   TLEs flew in 2000);
+   TLEs flew in 2000); the TLEs go into the archive for the map's ground tracks;
 6. turn the anomaly clusters into alarms, issue daily forecasts with frozen issue
    times and score them against the declustered M≥6 events (Molchan, gain, CSEP);
 7. write an HTML report that says what the numbers show.
@@ -247,6 +247,7 @@ def run_demo(output: Path, console: Console) -> DemoResult:
                                                                       "peak_time"]))
 
     _step(console, "passes of CSES and Swarm A/B/C over the M≥6 zones of 2019-11")
+    ingest_path(store, data / "tle" / "celestrak_science_20191118.tle")  # for the map's tracks
     result.passes = demo_passes(data, output / "passes", engine)
     result.figures.append(result.passes["png"])
     console.print(f"  {result.passes['n_passes']} passes over {result.passes['n_zones']} zones; "

@@ -29,6 +29,7 @@ from fastapi.staticfiles import StaticFiles
 from ionoquake import __version__
 from ionoquake.errors import IonoquakeError
 from ionoquake.service.geojson import events_geojson, grid_geojson, records
+from ionoquake.service.tracks import tracks_router
 from ionoquake.sources import ionex
 from ionoquake.store import database, maps, schema
 from ionoquake.store.ingest import ingest_path
@@ -335,6 +336,7 @@ def create_app(settings: Settings) -> FastAPI:
                                 "detail": r.detail})
         return results
 
+    app.include_router(tracks_router(settings))
     @app.get("/basemap/land_110m.geojson", include_in_schema=False)
     def basemap() -> FileResponse:
         return FileResponse(Path(__file__).parents[1] / "report" / "land_110m.geojson",

@@ -2,8 +2,11 @@
 
 IONEX and CDF maps go to the Zarr map archive (:mod:`ionoquake.store.maps`),
 space-weather index files to the index tables (:mod:`ionoquake.store.indices`),
-earthquake catalogues to the catalogue table (:mod:`ionoquake.store.catalogs`).
-Each is idempotent and atomic on its own.
+two-line element sets to the TLE table (:mod:`ionoquake.store.tles`), earthquake
+catalogues to the catalogue table (:mod:`ionoquake.store.catalogs`).
+Each is idempotent and atomic on its own. The TLE sniff (a ``1 NNNNN`` line followed
+by its ``2 NNNNN`` line) comes after the map and index sniffs and before the catalogue
+one, which would only reject a TLE file.
 """
 
 from __future__ import annotations
@@ -13,15 +16,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ionoquake.errors import IonoquakeError
-from ionoquake.sources import catalog, indices
+from ionoquake.sources import catalog, indices, tle
 from ionoquake.sources.catalog_table import CatalogError
-from ionoquake.store import catalogs, maps
+from ionoquake.store import catalogs, maps, tles
 from ionoquake.store.indices import ingest_indices
 
 
 @dataclass(frozen=True)
 class Ingested:
-    """What ingesting one file did: its kind (``maps``, ``indices``, ``catalog``), ``status``."""
+    """What ingesting one file did: its kind (``maps``, ``indices``, ``tle``, ``catalog``),
+    ``status``."""
 
     path: Path
     kind: str
@@ -42,13 +46,17 @@ def ingest_path(store: str | os.PathLike[str], path: str | os.PathLike[str], *,
         (w,) = ingest_indices(store, [path])
         status = "unchanged" if not w.changed else ("added" if w.rows_added else "replaced")
         return Ingested(path, "indices", status, f"{w.path.stem}: {w.rows_total} hours")
+    if tle.can_read(path):
+        w = tles.ingest_tle_files(store, [path])
+        status = "unchanged" if not w.changed else ("added" if w.rows_added else "replaced")
+        return Ingested(path, "tle", status, f"{w.rows_total} element sets")
     try:
         catalog.sniff(path)
     except CatalogError:
         raise IonoquakeError(
             f"{path}: not a file ionoquake can ingest (IONEX or CDF maps; space-weather "
-            f"indices: {', '.join(indices.FORMATS)}; earthquake catalogues: "
-            f"{', '.join(catalog.FORMATS)})") from None
+            f"indices: {', '.join(indices.FORMATS)}; two-line element sets; earthquake "
+            f"catalogues: {', '.join(catalog.FORMATS)})") from None
     w = catalogs.ingest_files(store, [path], name=catalog_name)
     status = "unchanged" if not w.changed else ("added" if w.rows_added else "replaced")
     return Ingested(path, "catalog", status, f"{catalog_name}: {w.rows_total} events")

@@ -1,10 +1,27 @@
-// The map page: basemap, TEC colour layer with an epoch slider, epicentres with their zones.
+// The map page: basemap, TEC colour layer with an epoch slider, epicentres with their zones,
+// satellite passes and ground tracks.
 "use strict";
 const map = L.map("map", { worldCopyJump: true, minZoom: 1 }).setView([15, -30], 2);
 let gridLayer = null, epochs = [], product = null, span = null;
 const eventLayer = L.layerGroup().addTo(map);
 const clusterLayer = L.layerGroup().addTo(map);
 const passLayer = L.layerGroup().addTo(map);
+const trackLayer = L.layerGroup().addTo(map);      // ground tracks of one day
+const passTrackLayer = L.layerGroup().addTo(map);  // the orbit around a clicked pass
+// One colour per satellite (NORAD id) in both the passes and the tracks layers, handed out
+// in the order of the passes whichever layer is drawn first.
+const PALETTE = ["#ff7f0e", "#1f77b4", "#2ca02c", "#9467bd", "#8c564b",
+                 "#e377c2", "#7f7f7f", "#bcbd22", "#17becf", "#393b79"];
+const satColours = {};
+function satColour(id) { return satColours[id] ??= PALETTE[Object.keys(satColours).length % PALETTE.length]; }
+let passesPage = null, trackRequest = 0, highlighted = null;
+function loadPasses() {
+  passesPage ??= getJSON("/api/passes?limit=5000").then(page => {
+    for (const p of page.items) satColour(p.norad_id);
+    return page;
+  });
+  return passesPage;
+}
 // Diverging blue-white-red scale for ΔTEC on [-1, 1].
 function diverging(x) {
   const t = Math.max(-1, Math.min(1, x));
@@ -75,20 +92,86 @@ async function drawClusters(t) {
 }
 async function drawPasses() {
   passLayer.clearLayers();
-  if (!document.getElementById("show-passes").checked) return;
-  const page = await getJSON("/api/passes?limit=5000");
-  const colours = {};
-  const palette = ["#ff7f0e", "#1f77b4", "#2ca02c", "#9467bd", "#8c564b"];
+  passTrackLayer.clearLayers();
+  highlighted = null;
+  if (!document.getElementById("show-passes").checked) { drawTracks(); return; }
+  const page = await loadPasses();
+  const names = new Set();
   for (const p of page.items) {
     if (p.closest_lat === null || p.closest_lon === null) continue;
-    colours[p.satellite] ??= palette[Object.keys(colours).length % palette.length];
-    L.circleMarker([p.closest_lat, p.closest_lon], { radius: 2, weight: 1, color: colours[p.satellite] })
+    names.add(p.satellite);
+    L.circleMarker([p.closest_lat, p.closest_lon], { radius: 2, weight: 1, color: satColour(p.norad_id), className: "pass" })
       .bindTooltip(`${p.satellite} ${p.closest_time.slice(0, 16)} UTC, ${p.closest_km.toFixed(0)} km from ` +
                    `zone ${p.zone_id}, LT ${p.local_time_h.toFixed(1)} h, ${p.ascending ? "ascending" : "descending"}`)
+      .on("click", e => drawPassTrack(p, e.target))
       .addTo(passLayer);
   }
-  document.getElementById("layer-info").textContent =
-    `${page.total} passes: ${Object.entries(colours).map(([s, c]) => s).join(", ")}`;
+  document.getElementById("layer-info").textContent = `${page.total} passes: ${[...names].join(", ")}`;
+  drawTracks();  // the day of the tracks follows the passes
+}
+// The day of the tracks: with passes shown, the day holding most passes; otherwise the day
+// of the latest TLE epoch (where SGP4 is most accurate).
+function trackDay(ids, satellites, passes) {
+  if (document.getElementById("show-passes").checked && passes.length) {
+    const count = {};
+    for (const p of passes) count[p.entry.slice(0, 10)] = (count[p.entry.slice(0, 10)] || 0) + 1;
+    return Object.keys(count).sort().reduce((a, b) => (count[b] > count[a] ? b : a));
+  }
+  return satellites.filter(s => ids.includes(s.norad_id)).map(s => s.last_epoch).sort().pop().slice(0, 10);
+}
+function trackLabel(f) {
+  const age = f.tle_age_days, when = age >= 0 ? "after" : "before";
+  return `${f.name || "NORAD " + f.norad_id}: SGP4 from the TLE of ${f.tle_epoch.slice(0, 16)} UTC ` +
+         `(${Math.abs(age).toFixed(1)} days ${when} it)${f.warning ? "; " + f.warning : ""}`;
+}
+// Tracks of the satellites with passes (or the first ten stored) over one day, 60 s steps.
+async function drawTracks() {
+  const request = ++trackRequest, info = document.getElementById("track-info");
+  trackLayer.clearLayers();
+  info.textContent = "";
+  if (!document.getElementById("show-tracks").checked) return;
+  let satellites;
+  try { satellites = await getJSON("/api/satellites"); } catch (err) {
+    info.textContent = "no TLEs in the archive (ingest a TLE file)";
+    return;
+  }
+  const passes = (await loadPasses()).items, stored = new Set(satellites.map(s => s.norad_id));
+  const withPasses = [...new Set(passes.map(p => p.norad_id))].filter(id => stored.has(id));
+  const ids = (withPasses.length ? withPasses : satellites.map(s => s.norad_id)).slice(0, 10);
+  if (!ids.length) { info.textContent = "no TLEs in the archive (ingest a TLE file)"; return; }
+  const day = trackDay(ids, satellites, passes);
+  const next = new Date(Date.parse(day + "T00:00:00Z") + 86400e3).toISOString().slice(0, 19);
+  let geo;
+  try {
+    geo = await getJSON(`/api/tracks?${ids.map(id => "norad_id=" + id).join("&")}` +
+                        `&start=${day}T00:00:00&end=${next}&step_s=60`);
+  } catch (err) { info.textContent = `no tracks: ${err.message}`; return; }
+  if (request !== trackRequest) return;  // a newer request is on its way
+  L.geoJSON(geo, { style: f => ({ color: satColour(f.properties.norad_id), weight: 1.5, opacity: 0.8,
+                                  className: "track" }),
+                   onEachFeature: (f, layer) => layer.bindTooltip(trackLabel(f.properties)) }).addTo(trackLayer);
+  info.textContent = `ground tracks of ${day}: ` +
+    geo.features.map(f => f.properties.name || "NORAD " + f.properties.norad_id).join(", ");
+}
+// Clicking a pass draws that satellite's track from 50 min before to 50 min after it.
+async function drawPassTrack(p, marker) {
+  const at = Date.parse((p.closest_time || p.entry).slice(0, 19) + "Z"), minute = 60e3;
+  const start = new Date(at - 50 * minute).toISOString().slice(0, 19);
+  const end = new Date(at + 50 * minute).toISOString().slice(0, 19);
+  const info = document.getElementById("track-info");
+  let geo;
+  try { geo = await getJSON(`/api/tracks?norad_id=${p.norad_id}&start=${start}&end=${end}&step_s=20`); } catch (err) {
+    info.textContent = `${p.satellite}: no track (${err.message.includes("404") ? "no TLE stored" : err.message})`;
+    return;
+  }
+  passTrackLayer.clearLayers();
+  if (highlighted) highlighted.setRadius(2).setStyle({ weight: 1 });
+  highlighted = marker.setRadius(6).setStyle({ weight: 3 });
+  L.geoJSON(geo, { style: { color: satColour(p.norad_id), weight: 4, opacity: 1, className: "track pass-track" },
+                   onEachFeature: (f, layer) => layer.bindTooltip(trackLabel(f.properties)) })
+    .addTo(passTrackLayer).bringToFront();
+  info.textContent = `${p.satellite}: track ${start.slice(11, 16)} … ${end.slice(11, 16)} UTC around its pass ` +
+                     `over zone ${p.zone_id} at ${p.closest_time.slice(0, 16)} UTC`;
 }
 async function loadEvents() {
   const m = document.getElementById("min-mag").value;
@@ -125,4 +208,5 @@ document.getElementById("min-mag").addEventListener("change", loadEvents);
 document.getElementById("near").addEventListener("change", loadEvents);
 document.getElementById("show-clusters").addEventListener("change", drawGrid);
 document.getElementById("show-passes").addEventListener("change", drawPasses);
+document.getElementById("show-tracks").addEventListener("change", drawTracks);
 loadProducts().then(() => { if (!product) loadEvents(); });
