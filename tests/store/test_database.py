@@ -117,3 +117,19 @@ def test_upgrading_an_old_database_keeps_its_rows(engine: sa.Engine) -> None:
 
     rows = database.read(engine, passes)
     assert list(rows["zone_id"]) == ["usp000a7m5"] and rows["closest_lat"].isna().all()
+
+
+def test_revision_watch_sees_every_commit(engine: sa.Engine) -> None:
+    watch = database.RevisionWatch(engine)
+    first = watch()
+    assert first == database.revision(engine)
+    other = sa.create_engine(engine.url)  # another writer, its own connections
+    database.log_ingest(other, "maps", "a.i", "0" * 64, "added")
+    assert watch() == first + 1
+    database.read(other, events)  # reads change nothing
+    assert watch() == first + 1
+    watch.close()  # a lost connection is replaced
+    database.log_ingest(other, "maps", "b.i", "1" * 64, "added")
+    assert watch() == first + 2
+    other.dispose()
+    watch.close()

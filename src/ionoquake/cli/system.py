@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated
 
@@ -39,23 +40,28 @@ def serve(
     store: StoreOption = None,
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.", min=1, max=65535)] = 8000,
+    workers: Annotated[int, typer.Option(
+        help="Server processes (each with its own response cache); about one per core.",
+        min=1, max=64)] = 1,
 ) -> None:
     """Serve the HTTP API and the dashboard (needs the `api` extra)."""
     try:
         import uvicorn
 
-        from ionoquake.service.api import Settings, create_app
+        from ionoquake.service.api import Settings
     except ImportError:
         raise IonoquakeError("the API needs the api extra: pip install 'ionoquake[api]'") from None
     from ionoquake.service.sync import sync_database
 
-    settings = Settings.from_env(store_or_default(store))
-    app_ = create_app(settings)
+    settings = Settings.from_env(store_or_default(store).resolve())
     from ionoquake.store import database
 
     sync_database(settings.store, database.connect(settings.database_url))
-    out.print(f"serving {settings.store} on http://{host}:{port}/ (API docs at /docs)")
-    uvicorn.run(app_, host=host, port=port, log_level="warning")
+    out.print(f"serving {settings.store} on http://{host}:{port}/ (API docs at /docs) "
+              f"with {workers} worker process{'es' if workers > 1 else ''}")
+    os.environ["IONOQUAKE_STORE"] = str(settings.store)  # read by app_from_env in each worker
+    uvicorn.run("ionoquake.service.api:app_from_env", factory=True, host=host, port=port,
+                workers=workers, log_level="warning")
 
 
 @app.command()

@@ -14,20 +14,24 @@ import os
 import re
 import secrets
 import tempfile
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
 import numpy as np
+import orjson
 import pandas as pd
 import sqlalchemy as sa
 from fastapi import Depends, FastAPI, File, Header, HTTPException, Query, Request, UploadFile
 from fastapi import Path as ApiPath
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from ionoquake import __version__
 from ionoquake.errors import IonoquakeError
+from ionoquake.service.cache import ResponseCache, folder_generation, store_generation
 from ionoquake.service.geojson import events_geojson, grid_geojson, records
 from ionoquake.service.tracks import tracks_router
 from ionoquake.sources import ionex
@@ -60,6 +64,12 @@ Offset = Annotated[int, Query(ge=0, description="Rows to skip.")]
 Start = Annotated[dt.datetime | None, Query(description="From this UTC time (ISO 8601).")]
 End = Annotated[dt.datetime | None, Query(description="Until this UTC time (exclusive).")]
 Fmt = Annotated[str, Query(pattern="^(json|geojson)$", description="json or geojson.")]
+
+
+def as_json(content: Any) -> Response:
+    """``content`` serialised by orjson (numpy arrays natively, NaN as null)."""
+    return Response(orjson.dumps(content, option=orjson.OPT_SERIALIZE_NUMPY),
+                    media_type="application/json")
 
 
 def _naive(t: dt.datetime | None) -> dt.datetime | None:
@@ -101,6 +111,9 @@ def create_app(settings: Settings) -> FastAPI:
     app = FastAPI(title="ionoquake", version=__version__,
                   description="Ionospheric precursors, forecasts and their honest scores.")
     engine = database.connect(settings.database_url)
+    revision = database.RevisionWatch(engine)
+    app.add_middleware(ResponseCache, generation=lambda: (revision(),
+                                                          store_generation(settings.store)))
 
     @app.exception_handler(IonoquakeError)
     async def _bad_input(request: Request, exc: IonoquakeError) -> JSONResponse:
@@ -151,7 +164,7 @@ def create_app(settings: Settings) -> FastAPI:
             extra.append(t.c.longitude.between(west, east) if west <= east
                          else sa.or_(t.c.longitude >= west, t.c.longitude <= east))
         page = table_page(t, "time", start, end, limit, offset, extra)
-        return events_geojson(page) if format == "geojson" else page
+        return as_json(events_geojson(page) if format == "geojson" else page)
 
     @app.get("/api/events/{event_id}")
     def get_event(event_id: Annotated[str, ApiPath(pattern=r"^[A-Za-z0-9_.:-]{1,64}$")],
@@ -163,15 +176,15 @@ def create_app(settings: Settings) -> FastAPI:
 
     @app.get("/api/indices")
     def list_indices(start: Start = None, end: End = None, limit: Limit = 1000,
-                     offset: Offset = 0) -> dict[str, Any]:
+                     offset: Offset = 0) -> Response:
         start, end = _span(start, end, MAX_SPAN_DAYS, required=True)
-        return table_page(schema.indices, "time", start, end, limit, offset)
+        return as_json(table_page(schema.indices, "time", start, end, limit, offset))
 
     def listing(table: sa.Table, time_col: str) -> Any:
         def endpoint(start: Start = None, end: End = None, limit: Limit = 1000,
-                     offset: Offset = 0) -> dict[str, Any]:
+                     offset: Offset = 0) -> Response:
             start, end = _span(start, end, MAX_SPAN_DAYS)
-            return table_page(table, time_col, start, end, limit, offset)
+            return as_json(table_page(table, time_col, start, end, limit, offset))
 
         return endpoint
 
@@ -184,21 +197,33 @@ def create_app(settings: Settings) -> FastAPI:
         app.add_api_route(f"/api/{name}", listing(table, time_col), methods=["GET"],
                           name=f"list_{name}", summary=f"List {name}, oldest first")
 
-    cache: dict[tuple[str, str, str, int], Any] = {}
+    cache: dict[tuple[str, str, str, Any], Any] = {}
+    computing: dict[tuple[str, str, str, Any], threading.Lock] = {}
+    computing_guard = threading.Lock()
 
-    def generation(product: str) -> int:
+    def once(key: tuple[str, str, str, Any], compute: Callable[[], Any]) -> Any:
+        """``cache[key]``, computed by one request while the others asking for it wait."""
+        if key in cache:
+            return cache[key]
+        with computing_guard:
+            lock = computing.setdefault(key, threading.Lock())
+        with lock:
+            if key not in cache:
+                if len(cache) >= 64:
+                    cache.pop(next(iter(cache)))
+                cache[key] = compute()
+        with computing_guard:
+            computing.pop(key, None)
+        return cache[key]
+
+    def generation(product: str) -> Any:
         """Changes whenever a day of ``product`` is added or replaced."""
-        folders = (settings.store / "maps" / product).glob("*")
-        return max((f.stat().st_mtime_ns for f in folders), default=0)
+        return folder_generation(settings.store / "maps" / product, 1)
 
     def open_cached(product: str, start: str, end: str) -> Any:
         """The maps of ``product`` for the days start..end, cached until the archive changes."""
-        key = (product, start, end, generation(product))
-        if key not in cache:
-            if len(cache) >= 64:
-                cache.pop(next(iter(cache)))
-            cache[key] = maps.open_maps(settings.store, product, start=start, end=end)
-        return cache[key]
+        return once((product, start, end, generation(product)),
+                    lambda: maps.open_maps(settings.store, product, start=start, end=end))
 
     def first_stored(product: str, day: str) -> str:
         """``day`` (YYYY-MM-DD), or the first stored day of ``product`` if that is later."""
@@ -210,12 +235,12 @@ def create_app(settings: Settings) -> FastAPI:
         from ionoquake.detect.anomalies import detect_anomalies
         from ionoquake.detect.background import BackgroundConfig
 
-        key = (product, "dtec", day, generation(product))
-        if key not in cache:
+        def compute() -> Any:
             first = first_stored(product, str(np.datetime64(day) - 15))
             anomalies = detect_anomalies(open_cached(product, first, day), BackgroundConfig())
-            cache[key] = anomalies.sel(time=slice(day, None))[["dtec"]]
-        return cache[key]
+            return anomalies.sel(time=slice(day, None))[["dtec"]]
+
+        return once((product, "dtec", day, generation(product)), compute)
 
     def stored_product(product: str) -> str:
         known = maps.products(settings.store)
@@ -260,17 +285,19 @@ def create_app(settings: Settings) -> FastAPI:
             ds = dtec_cached(product, day)
         else:
             ds = open_cached(product, str(np.datetime64(day) - 1), day)
+        if ds.sizes["time"] == 0:
+            raise HTTPException(404, f"no {product} {variable} map on {day}")
         nearest = ds.sel(time=t, method="nearest")
         gap = abs(nearest["time"].values - t) / np.timedelta64(1, "s")
         if gap > float(ds.attrs.get("interval_s") or 7200):
             raise HTTPException(404, f"no {product} map within one interval of {time}")
         grid = nearest[variable].isel(lat=slice(None, None, stride), lon=slice(None, None, stride))
         if format == "geojson":
-            return grid_geojson(grid)
-        return {"product": product, "time": str(nearest["time"].values)[:19],
-                "units": "TECU", "lat": grid["lat"].values.tolist(),
-                "lon": grid["lon"].values.tolist(),
-                "values": np.round(grid.values.astype(float), 2).tolist()}
+            return as_json(grid_geojson(grid))
+        return as_json({"product": product, "time": str(nearest["time"].values)[:19],
+                        "units": "TECU", "lat": grid["lat"].values.astype(float),
+                        "lon": grid["lon"].values.astype(float),
+                        "values": np.round(grid.values.astype(float), 2)})
 
     @app.get("/api/maps/{product}/series")
     def map_series(product: Annotated[str, Depends(stored_product)],
@@ -353,3 +380,11 @@ def create_app(settings: Settings) -> FastAPI:
     app.add_api_route("/", page("index.html"), methods=["GET"], include_in_schema=False)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app
+
+
+def app_from_env() -> FastAPI:
+    """The application for ``$IONOQUAKE_STORE`` (each ``serve --workers`` process calls it)."""
+    store = os.environ.get("IONOQUAKE_STORE")
+    if not store:
+        raise IonoquakeError("IONOQUAKE_STORE is not set: the folder of the archive to serve")
+    return create_app(Settings.from_env(Path(store)))

@@ -22,7 +22,7 @@ from alembic import command
 from alembic.config import Config
 
 from ionoquake.errors import StoreError
-from ionoquake.store.schema import ingest_log, metadata
+from ionoquake.store.schema import data_revision, ingest_log, metadata
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -99,7 +99,58 @@ def upsert(engine: sa.Engine, table: sa.Table, df: pd.DataFrame,
     with engine.begin() as connection:
         for start in range(0, len(rows), 5000):
             connection.execute(stmt, rows[start:start + 5000])
+        _bump_revision(connection)
     return len(rows)
+
+
+def _bump_revision(connection: sa.Connection) -> None:
+    connection.execute(data_revision.update().where(data_revision.c.id == 1)
+                       .values(value=data_revision.c.value + 1))
+
+
+def revision(engine: sa.Engine) -> int:
+    """The data revision: it changes with every write to the database (any table)."""
+    with engine.connect() as connection:
+        return int(connection.execute(
+            sa.select(data_revision.c.value).where(data_revision.c.id == 1)).scalar_one())
+
+
+class RevisionWatch:
+    """:func:`revision` on one kept DBAPI connection: tens of µs, for a check on every request.
+
+    Call it from one thread at a time (the API calls it on its event loop). Each read
+    ends its transaction, so the next one sees every write committed meanwhile; a
+    broken connection (server restart) is replaced once before an error is raised.
+    """
+
+    def __init__(self, engine: sa.Engine) -> None:
+        self.engine = engine
+        self.connection: Any = None
+
+    def __call__(self) -> int:
+        for attempt in range(2):
+            try:
+                if self.connection is None:
+                    self.connection = self.engine.raw_connection()
+                cursor = self.connection.cursor()
+                cursor.execute("SELECT value FROM data_revision WHERE id = 1")
+                (value,) = cursor.fetchone()
+                cursor.close()
+                self.connection.rollback()
+                return int(value)
+            except Exception:
+                self.close()
+                if attempt:
+                    raise
+        raise AssertionError("unreachable")
+
+    def close(self) -> None:
+        if self.connection is not None:
+            try:
+                self.connection.invalidate()
+            except Exception:  # already unusable: nothing to release
+                pass
+            self.connection = None
 
 
 def read(engine: sa.Engine, table: sa.Table, *, where: Sequence[Any] = (),
@@ -127,7 +178,8 @@ def log_ingest(engine: sa.Engine, kind: str, file: str, sha256: str, status: str
         connection.execute(ingest_log.insert().values(
             kind=kind, file=file, sha256=sha256, status=status, detail=detail[:512],
             ingested_at=dt.datetime.now(dt.UTC).replace(tzinfo=None)))
+        _bump_revision(connection)
 
 
-__all__ = ["connect", "count", "database_url", "log_ingest", "metadata", "migrate", "read",
-           "upsert"]
+__all__ = ["RevisionWatch", "connect", "count", "database_url", "log_ingest", "metadata",
+           "migrate", "read", "revision", "upsert"]

@@ -120,3 +120,12 @@ ingest_log = sa.Table(
     sa.Column("detail", sa.String(512)),
     sa.Column("ingested_at", sa.DateTime, nullable=False),
 )
+
+#: One row (id 1) whose ``value`` every write to the database increments in its own
+#: transaction: readers that cache what they computed from the tables (the API's
+#: response cache) compare it instead of the tables.
+data_revision = sa.Table(
+    "data_revision", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("value", sa.BigInteger, nullable=False),
+)
