@@ -19,6 +19,10 @@ from ionoquake.store.catalogs import ingest_files
 JPL = "ionex/jpl_2012267-273"
 
 
+async def receive() -> dict[str, Any]:
+    return {"type": "http.request", "body": b"", "more_body": False}
+
+
 @pytest.fixture
 def store(shared_data: Path, tmp_path: Path) -> Path:
     for f in sorted((shared_data / JPL).glob("*.gz"))[:2]:
@@ -101,7 +105,7 @@ def test_least_recently_used_answers_leave_first() -> None:
         async def send(message: dict[str, Any]) -> None:
             sent.append(message)
 
-        await cache({"type": "http", "method": "GET", "path": path, "headers": []}, None, send)
+        await cache({"type": "http", "method": "GET", "path": path, "headers": []}, receive, send)
         return dict(sent[0]["headers"])[b"x-cache"]
 
     assert [asyncio.run(get(p)) for p in ("/api/0", "/api/1", "/api/0", "/api/2")] == [
@@ -128,7 +132,7 @@ def test_concurrent_misses_compute_once() -> None:
         async def send(message: dict[str, Any]) -> None:
             sent.append(message)
 
-        await cache({"type": "http", "method": "GET", "path": path, "headers": []}, None, send)
+        await cache({"type": "http", "method": "GET", "path": path, "headers": []}, receive, send)
         return int(sent[0]["status"])
 
     async def many() -> list[int]:
