@@ -59,6 +59,10 @@ CacheOption = Annotated[Path | None, typer.Option(
     help="Download folder [default: <store>/cache].")]
 NoIngestOption = Annotated[bool, typer.Option(
     "--no-ingest", help="Only download; do not ingest into the archive.")]
+SchedulerOption = Annotated[str | None, typer.Option(
+    help="Run on this Dask scheduler, tcp://HOST:PORT [default: $IONOQUAKE_SCHEDULER].")]
+WorkersOption = Annotated[int | None, typer.Option(
+    min=1, max=256, help="Start a local Dask cluster of this many worker processes.")]
 
 
 def one_line_errors(func: F) -> F:

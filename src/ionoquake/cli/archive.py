@@ -12,8 +12,10 @@ from ionoquake.cli import (
     CacheOption,
     EndOption,
     NoIngestOption,
+    SchedulerOption,
     StartOption,
     StoreOption,
+    WorkersOption,
     app,
     fetch_app,
     one_line_errors,
@@ -30,27 +32,43 @@ def ingest(
     files: Annotated[list[Path], typer.Argument(
         help="IONEX maps (.INX, .YYi), CDAWeb GIM CDF, space-weather index files (CelesTrak "
              "SW, GFZ Kp, Kyoto Dst, IRI apf107, OMNI) or earthquake catalogues (ComCat CSV, "
-             "ISC-GEM, Centennial, NOAA, QuakeML, FDSN text); plain, .gz or .Z.",
+             "ISC-GEM, Centennial, NOAA, QuakeML, FDSN text) or two-line element sets "
+             "(CelesTrak/Space-Track TLE); plain, .gz or .Z.",
         show_default=False)],
     store: StoreOption = None,
     product: Annotated[str | None, typer.Option(
         help="Store maps under this product name instead of the one from the file name.")] = None,
     catalog_name: Annotated[str, typer.Option(
         "--catalog", help="The catalogue table earthquake files go to.")] = "events",
+    scheduler: SchedulerOption = None,
+    workers: WorkersOption = None,
 ) -> None:
     """Ingest files into the local archive (idempotent: re-ingesting changes nothing)."""
     from ionoquake.report.progress import progress_bar
+    from ionoquake.scale.cluster import dask_client, describe
     from ionoquake.store import maps
     from ionoquake.store.ingest import ingest_path
 
     root = store_or_default(store)
     maps.clean(root)
     counts = {"added": 0, "unchanged": 0, "replaced": 0}
-    with progress_bar("ingesting", total=len(files)) as advance:
-        for path in files:
-            result = ingest_path(root, path, product=product, catalog_name=catalog_name)
-            counts[result.status] += 1
-            advance()
+    with dask_client(scheduler, workers) as client:
+        if client is not None:
+            from ionoquake.scale.cluster import progress_bar as cluster_progress
+            from ionoquake.scale.ingest import ingest_on
+
+            out.print(describe(client))
+            with cluster_progress("ingesting") as bar:
+                results = ingest_on(client, root, files, product=product,
+                                    catalog_name=catalog_name, progress=bar)
+            for result in results:
+                counts[result.status] += 1
+        else:
+            with progress_bar("ingesting", total=len(files)) as advance:
+                for path in files:
+                    result = ingest_path(root, path, product=product, catalog_name=catalog_name)
+                    counts[result.status] += 1
+                    advance()
     out.print(f"{len(files)} files: {counts['added']} added, {counts['replaced']} replaced, "
               f"{counts['unchanged']} unchanged -> {root}")
 

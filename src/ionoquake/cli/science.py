@@ -11,8 +11,10 @@ import typer
 from ionoquake.cli import (
     CacheOption,
     EndOption,
+    SchedulerOption,
     StartOption,
     StoreOption,
+    WorkersOption,
     app,
     fetch_app,
     one_line_errors,
@@ -38,10 +40,6 @@ KOption = Annotated[float | None, typer.Option(
 IndicesOption = Annotated[Path | None, typer.Option(
     help="Space-weather index file for the quiet/disturbed mask [default: the archive's].")]
 OutOption = Annotated[Path, typer.Option("--out", help="Folder for NetCDF, CSV and PNG outputs.")]
-SchedulerOption = Annotated[str | None, typer.Option(
-    help="Run on this Dask scheduler, tcp://HOST:PORT [default: $IONOQUAKE_SCHEDULER].")]
-WorkersOption = Annotated[int | None, typer.Option(
-    min=1, max=256, help="Start a local Dask cluster of this many worker processes.")]
 
 
 def _load_maps(files: list[Path] | None, store: Path, product: str | None,

@@ -42,8 +42,8 @@ from ionoquake.errors import IonoquakeError
 from ionoquake.evaluate.results import EpochResult, SkillResult, as_tuple, summarize_null
 from ionoquake.geo import great_circle_km
 
-__all__ = ["NULL_CATALOGS", "EpochSetup", "null_catalog", "null_statistic", "null_statistics",
-           "superposed_epoch"]
+__all__ = ["NULL_CATALOGS", "EpochSetup", "epoch_setup", "null_catalog", "null_statistic",
+           "null_statistics", "superposed_epoch"]
 
 NULL_CATALOGS = ("random-times", "random-locations-sphere", "random-locations-catalog",
                  "longitude-shift", "time-shuffle")
@@ -121,6 +121,33 @@ class EpochSetup:
 
 def _days(times: pd.Series, origin: pd.Timestamp) -> Float:
     return np.asarray((times - origin) / _DAY, dtype=float)
+
+
+def epoch_setup(anomalies: pd.DataFrame, events: pd.DataFrame, *,
+                day_edges: Float | None = None,
+                distance_edges_km: tuple[float, ...] = (0.0, 500.0, 1000.0, 2000.0, 3000.0),
+                window_days: tuple[float, float] = (-10.0, 0.0), window_km: float = 1000.0,
+                coverage: tuple[pd.Timestamp, pd.Timestamp] | None = None) -> EpochSetup:
+    """Anomalies and the events whose whole window fits the coverage, as an :class:`EpochSetup`.
+
+    The arguments are those of :func:`superposed_epoch`; days count from the start
+    of the coverage. Raises if no event has its whole window inside the coverage.
+    """
+    edges = np.arange(-30.0, 11.0) if day_edges is None else np.asarray(day_edges, float)
+    a = anomalies.sort_values("time", kind="stable")
+    start, end = coverage or (a["time"].min(), a["time"].max())
+    origin = pd.Timestamp(start)
+    span = (0.0, float((pd.Timestamp(end) - origin) / _DAY))
+    e_day = _days(events["time"], origin)
+    fits = (e_day + edges[0] >= span[0]) & (e_day + edges[-1] <= span[1])
+    if not fits.any():
+        raise IonoquakeError(f"none of the {len(events)} events has its {edges[0]:g}..{edges[-1]:g}"
+                             f" day window inside the anomaly coverage {start} .. {end}")
+    return EpochSetup(_days(a["time"], origin), a["lat"].to_numpy(float),
+                      a["lon"].to_numpy(float), e_day[fits],
+                      events["latitude"].to_numpy(float)[fits],
+                      events["longitude"].to_numpy(float)[fits], edges,
+                      np.asarray(distance_edges_km, float), span, window_days, window_km)
 
 
 def null_catalog(setup: EpochSetup, name: str, realisation: int, seed: int = 0
@@ -204,28 +231,17 @@ def superposed_epoch(anomalies: pd.DataFrame, events: pd.DataFrame, *,
     seed
         Root seed; see the module docstring.
     """
-    edges = np.arange(-30.0, 11.0) if day_edges is None else np.asarray(day_edges, float)
-    a = anomalies.sort_values("time", kind="stable")
-    start, end = coverage or (a["time"].min(), a["time"].max())
-    origin = pd.Timestamp(start)
-    span = (0.0, float((pd.Timestamp(end) - origin) / _DAY))
-    e_day = _days(events["time"], origin)
-    fits = (e_day + edges[0] >= span[0]) & (e_day + edges[-1] <= span[1])
-    if not fits.any():
-        raise IonoquakeError(f"none of the {len(events)} events has its {edges[0]:g}..{edges[-1]:g}"
-                             f" day window inside the anomaly coverage {start} .. {end}")
-    setup = EpochSetup(_days(a["time"], origin), a["lat"].to_numpy(float),
-                       a["lon"].to_numpy(float), e_day[fits],
-                       events["latitude"].to_numpy(float)[fits],
-                       events["longitude"].to_numpy(float)[fits], edges,
-                       np.asarray(distance_edges_km, float), span, window_days, window_km)
+    setup = epoch_setup(anomalies, events, day_edges=day_edges,
+                        distance_edges_km=distance_edges_km, window_days=window_days,
+                        window_km=window_km, coverage=coverage)
+    edges, n_events = setup.day_edges, setup.event_day.size
     counts = setup.counts(setup.event_day, setup.event_lat, setup.event_lon)
     observed = setup.statistic(counts)
     rate, low, high = _bootstrap(counts, n_bootstrap, band_level, seed)
     conventions = {
         "statistic": (f"anomalies per event, days {window_days[0]:g}..{window_days[1]:g}, "
                       f"distance < {window_km:g} km"),
-        "events": f"{int(fits.sum())} of {len(events)} events have the whole window in coverage",
+        "events": f"{n_events} of {len(events)} events have the whole window in coverage",
         "bootstrap": f"{n_bootstrap} resamples of events with replacement, percentile band",
         "seeds": "SeedSequence(seed, spawn_key=(crc32(null name), realisation))",
     }
@@ -241,7 +257,7 @@ def superposed_epoch(anomalies: pd.DataFrame, events: pd.DataFrame, *,
                                   {"ratio_to_null_mean": observed / null.mean if null.mean
                                    else float("nan")})
     return EpochResult(as_tuple(edges), as_tuple(distance_edges_km), as_tuple(rate),
-                       as_tuple(low), as_tuple(high), band_level, int(fits.sum()), tests,
+                       as_tuple(low), as_tuple(high), band_level, n_events, tests,
                        conventions)
 
 

@@ -25,39 +25,20 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
-from ionoquake.errors import IonoquakeError
-from ionoquake.evaluate.epoch import NULL_CATALOGS, EpochSetup, null_statistics, superposed_epoch
+from ionoquake.evaluate.epoch import (
+    NULL_CATALOGS,
+    EpochSetup,
+    epoch_setup,
+    null_statistics,
+    superposed_epoch,
+)
 from ionoquake.evaluate.molchan import ass_null_monte_carlo
 from ionoquake.evaluate.results import EpochResult, SkillResult, summarize_null
 
-_DAY = pd.Timedelta(days=1)
 #: Realisations per task: large enough that scheduling (~1 ms a task) is negligible.
 NULL_BATCH = 100
 #: Simulations per task of the ASS null; part of the seeds, so fixed (not tuned per cluster).
 ASS_BATCH = 1000
-
-
-def epoch_setup(anomalies: pd.DataFrame, events: pd.DataFrame, *,
-                day_edges: NDArray[np.float64] | None = None,
-                distance_edges_km: tuple[float, ...] = (0.0, 500.0, 1000.0, 2000.0, 3000.0),
-                window_days: tuple[float, float] = (-10.0, 0.0), window_km: float = 1000.0,
-                coverage: tuple[pd.Timestamp, pd.Timestamp] | None = None) -> EpochSetup:
-    """The :class:`~ionoquake.evaluate.epoch.EpochSetup` :func:`superposed_epoch` builds."""
-    edges = np.arange(-30.0, 11.0) if day_edges is None else np.asarray(day_edges, float)
-    a = anomalies.sort_values("time", kind="stable")
-    start, end = coverage or (a["time"].min(), a["time"].max())
-    origin = pd.Timestamp(start)
-    span = (0.0, float((pd.Timestamp(end) - origin) / _DAY))
-    e_day = np.asarray((events["time"] - origin) / _DAY, dtype=float)
-    fits = (e_day + edges[0] >= span[0]) & (e_day + edges[-1] <= span[1])
-    if not fits.any():
-        raise IonoquakeError(f"none of the {len(events)} events has its {edges[0]:g}..{edges[-1]:g}"
-                             f" day window inside the anomaly coverage {start} .. {end}")
-    return EpochSetup(np.asarray((a["time"] - origin) / _DAY, dtype=float),
-                      a["lat"].to_numpy(float), a["lon"].to_numpy(float), e_day[fits],
-                      events["latitude"].to_numpy(float)[fits],
-                      events["longitude"].to_numpy(float)[fits], edges,
-                      np.asarray(distance_edges_km, float), span, window_days, window_km)
 
 
 def null_statistics_on(client: Any, setup: EpochSetup, name: str, n_null: int, seed: int = 0,

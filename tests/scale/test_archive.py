@@ -1,0 +1,83 @@
+"""The series store: one year of the real JPL maps rechunked per cell, exactly the daily values.
+
+Archive: the 55 JPL days 2000-11-21 .. 2001-01-14 (``jpl_store``); the year written is
+2000, i.e. its 41 stored days (492 two-hourly maps on the 71 x 73 grid).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import xarray as xr
+
+from ionoquake.scale import archive
+from ionoquake.scale.archive import series_chunks, series_path, write_series
+from ionoquake.store import maps
+
+
+@pytest.fixture(scope="module")
+def daily(jpl_store: Path) -> xr.Dataset:
+    """The stored maps of 2000, read day by day (the in-process reader)."""
+    return maps.open_maps(jpl_store, "jplg", "2000-01-01", "2000-12-31")
+
+
+def _chunks(target: Path, name: str) -> tuple[int, ...]:
+    meta = json.loads((target / name / "zarr.json").read_text())
+    return tuple(meta["chunk_grid"]["configuration"]["chunk_shape"])
+
+
+def test_the_series_store_holds_the_daily_values_in_cell_chunks(
+        jpl_store: Path, daily: xr.Dataset, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    store = tmp_path / "store"
+    (store / "maps").mkdir(parents=True)
+    (store / "maps" / "jplg").symlink_to(jpl_store / "maps" / "jplg")
+    target = write_series(store, "jplg", 2000, variables=("tec", "rms"))
+    assert target == series_path(store, "jplg", 2000) == store / "series/jplg/2000.zarr"
+    assert daily.sizes == {"time": 492, "lat": 71, "lon": 73}
+    expected = series_chunks(492, 71, 73)
+    with xr.open_zarr(target, consolidated=True) as series:
+        for name in ("tec", "rms"):
+            assert series[name].equals(daily[name]), name
+            assert _chunks(target, name) == (expected["time"], expected["lat"], expected["lon"])
+        assert series.attrs["chunking"] == (
+            f"series store: {json.dumps(expected)} (ionoquake.scale.archive)")
+    assert json.loads((target / "zarr.json").read_text())["consolidated_metadata"]["metadata"]
+    # With a smaller chunk aim the grid is cut into blocks of cells; values still exact.
+    monkeypatch.setattr(archive, "series_chunks",
+                        functools.partial(series_chunks, target_bytes=492 * 4 * 20 * 20))
+    write_series(store, "jplg", 2000)
+    with xr.open_zarr(target, consolidated=True) as series:
+        assert list(series.data_vars) == ["tec"]
+        assert _chunks(target, "tec") == (492, 20, 20)
+        assert series["tec"].equals(daily["tec"])
+
+
+def test_a_failed_rewrite_leaves_the_previous_year_intact(
+        jpl_store: Path, daily: xr.Dataset, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    store = tmp_path / "store"
+    (store / "maps").mkdir(parents=True)
+    (store / "maps" / "jplg").symlink_to(jpl_store / "maps" / "jplg")
+    target = write_series(store, "jplg", 2000)
+    before = {p.relative_to(target): p.read_bytes() for p in target.rglob("*") if p.is_file()}
+    real_to_zarr = xr.Dataset.to_zarr
+
+    def dies_mid_write(self: xr.Dataset, store: Any, **kwargs: Any) -> None:
+        real_to_zarr(self, store, **{**kwargs, "compute": False})  # metadata, no chunks
+        assert any(Path(store).rglob("zarr.json")), "the partial write should exist"
+        raise OSError("No space left on device")
+
+    monkeypatch.setattr(xr.Dataset, "to_zarr", dies_mid_write)
+    with pytest.raises(OSError, match="No space left"):
+        write_series(store, "jplg", 2000, variables=("tec", "rms"))
+    monkeypatch.undo()
+    after = {p.relative_to(target): p.read_bytes() for p in target.rglob("*") if p.is_file()}
+    assert after == before
+    assert [p.name for p in target.parent.iterdir()] == ["2000.zarr"], "a temporary was left"
+    with xr.open_zarr(target, consolidated=True) as series:
+        assert series["tec"].equals(daily["tec"])
