@@ -9,7 +9,7 @@ volumes, cadence, grid and variability are realistic.
 
 Run::
 
-    .venv/bin/python benchmarks/bench_scale.py --years 5 --memory-limit 1GB
+    .venv/bin/python benchmarks/bench_scale.py --years 5 --memory-limit 512MiB
 
 It prints the archive size, the in-memory path (``open_maps`` + ``detect_anomalies``
 on the first year, threads of one process), then ``detect_archive`` on a
@@ -74,7 +74,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--years", type=float, default=5.0)
     parser.add_argument("--store", type=Path, default=Path("/tmp/ionoquake_bench_scale"))
-    parser.add_argument("--memory-limit", default="1GB", help="per worker")
+    parser.add_argument("--memory-limit", default="512MiB", help="per worker")
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     args = parser.parse_args()
     from dask.utils import format_bytes, parse_bytes

@@ -42,6 +42,7 @@ import socket
 import time
 import warnings
 from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -159,43 +160,26 @@ def _band_slices(n_time: int, n_lat: int, n_lon: int) -> list[slice]:
     return [slice(r, r + rows) for r in range(0, n_lat, rows)]
 
 
-def _partition_dataset(result: xr.Dataset, days: list[np.datetime64], signature: str,
-                       settings: Settings) -> xr.Dataset:
-    t = result["time"].values.astype("datetime64[D]")  # sorted: a slice, not a copy
-    part = result.isel(time=slice(np.searchsorted(t, days[0]),
-                                  np.searchsorted(t, days[-1], side="right")))
-    keep = {k: v for k, v in result.attrs.items()
-            if k.startswith(("background_", "anomaly_", "product", "producer", "interval_s",
-                             "lat_step", "lon_step", "shell_height"))}
-    keep.update(
-        n_positive=int(part["positive"].sum()), n_negative=int(part["negative"].sum()),
-        n_without_background=int(part["dtec"].isnull().sum()),
-        provenance=json.dumps({
-            "inputs": signature, "run_id": settings.run_id(),
-            "written_by": f"{socket.gethostname()}:{os.getpid()}",
-            "written_at": dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds")}))
-    part.attrs = keep
-    for name in part.variables:
-        part[name].attrs = {k: (json.dumps(v.tolist() if isinstance(v, np.ndarray) else v)
-                                if isinstance(v, (dict, list, np.ndarray)) else v)
-                            for k, v in part[name].attrs.items()}
-        part[name].encoding = {}
-    return part
+def _json_safe(attrs: dict[str, Any]) -> dict[str, Any]:
+    return {k: (json.dumps(v.tolist() if isinstance(v, np.ndarray) else v)
+                if isinstance(v, (dict, list, np.ndarray)) else v) for k, v in attrs.items()}
 
 
-def output_encoding(ds: xr.Dataset) -> dict[str, dict[str, Any]]:
-    """Chunks and codec of an output partition: whole maps, epochs up to ~OUTPUT_CHUNK_BYTES.
+def output_encoding(ds: xr.Dataset, lat_rows: int) -> dict[str, dict[str, Any]]:
+    """Chunks and codec of an output partition: latitude bands, epochs up to ~OUTPUT_CHUNK_BYTES.
 
-    Whole-globe chunks serve the maps' access pattern and keep a partition to a few
-    files per variable (a month of 2.5 x 5 degree hourly maps is one 15 MB chunk, a
-    month of 1 degree 15-minute maps 24 chunks of 128 epochs); zstd level 1 compresses
-    the flags ~20x and the noisy floats little, at twice the speed of the default level.
+    A chunk is ``lat_rows`` whole latitude rows (the task's band, so that every band is
+    written on its own) and as many epochs as fit in OUTPUT_CHUNK_BYTES: a month of
+    2.5 x 5 degree hourly maps is 6 chunks a variable, a few MB each. zstd level 1
+    compresses the flags ~20x and the noisy floats little, at twice the speed of the
+    default level.
     """
     from zarr.codecs import ZstdCodec
 
     encoding: dict[str, dict[str, Any]] = {}
     for name, var in ds.data_vars.items():
-        shape = dict(zip(var.dims, var.shape, strict=True))
+        shape = {d: (min(lat_rows, n) if d == "lat" else n)
+                 for d, n in zip(var.dims, var.shape, strict=True)}
         per_epoch = var.dtype.itemsize * math.prod(n for d, n in shape.items() if d != "time")
         epochs = max(1, min(shape.get("time", 1), OUTPUT_CHUNK_BYTES // max(per_epoch, 1)))
         encoding[str(name)] = {"chunks": tuple(epochs if d == "time" else n
@@ -204,13 +188,85 @@ def output_encoding(ds: xr.Dataset) -> dict[str, dict[str, Any]]:
     return encoding
 
 
-def _write(root: Path, key: str, ds: xr.Dataset) -> None:
-    target = output_partition(root, key)
-    with atomic_path(target) as tmp, warnings.catch_warnings():
-        warnings.simplefilter("ignore", category=UserWarning)  # consolidated metadata in v3
-        ds.to_zarr(tmp, mode="w", consolidated=True, zarr_format=3,
-                   encoding=output_encoding(ds))
-    line = json.dumps({"partition": key, **json.loads(ds.attrs["provenance"])}) + "\n"
+class _PartitionWriter:
+    """One output partition written latitude band by latitude band into ``tmp``.
+
+    The first band creates the arrays on the whole grid (metadata, coordinates and the
+    per-epoch variables only); each band then writes its own rows, so a task holds one
+    band of results at a time, whatever the length of its block. :meth:`finish` sets
+    the attributes (counts summed over the bands) and consolidates the metadata.
+    """
+
+    def __init__(self, open_tmp: Callable[[], Path], lat: xr.DataArray, lat_rows: int) -> None:
+        self.open_tmp, self.lat, self.lat_rows = open_tmp, lat, lat_rows
+        self.tmp = Path()
+        self.created = False
+        self.counts = {"n_positive": 0, "n_negative": 0, "n_without_background": 0,
+                       "samples": 0}
+        self.attrs: dict[str, Any] = {}
+
+    def _create(self, part: xr.Dataset) -> None:
+        import dask.array
+
+        encoding = output_encoding(part, self.lat_rows)
+        variables = {}
+        for name, var in part.data_vars.items():
+            if "lat" in var.dims:
+                shape = tuple(self.lat.size if d == "lat" else n
+                              for d, n in zip(var.dims, var.shape, strict=True))
+                data = dask.array.empty(shape, dtype=var.dtype,
+                                        chunks=encoding[str(name)]["chunks"])
+                variables[name] = xr.Variable(var.dims, data, _json_safe(var.attrs))
+            else:
+                variables[name] = xr.Variable(var.dims, var.values, _json_safe(var.attrs))
+        coords = {name: c for name, c in part.coords.items() if "lat" not in c.dims}
+        template = xr.Dataset(variables, coords={**coords, "lat": self.lat})
+        self.tmp = self.open_tmp()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", category=UserWarning)
+            template.to_zarr(self.tmp, mode="w", compute=False, consolidated=False,
+                             zarr_format=3, encoding=encoding)
+        self.created = True
+
+    def write(self, part: xr.Dataset, band: slice) -> None:
+        if part.sizes["time"] == 0:
+            return
+        if not self.created:
+            self._create(part)
+            self.attrs = dict(part.attrs)
+        rows = part[[n for n, v in part.data_vars.items() if "lat" in v.dims]]
+        rows = rows.drop_vars(list(rows.coords))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", category=UserWarning)
+            rows.to_zarr(self.tmp, mode="r+", region={"time": slice(0, part.sizes["time"]),
+                                                      "lat": band}, zarr_format=3,
+                         consolidated=False)
+        self.counts["n_positive"] += int(part["positive"].sum())
+        self.counts["n_negative"] += int(part["negative"].sum())
+        self.counts["n_without_background"] += int(part["dtec"].isnull().sum())
+        self.counts["samples"] += int(part["tec"].size)
+
+    def finish(self, extra: dict[str, Any], signature: str, settings: Settings) -> dict[str, Any]:
+        import zarr
+
+        attrs = {k: v for k, v in {**self.attrs, **extra}.items()
+                 if k.startswith(("background_", "anomaly_", "product", "producer",
+                                  "interval_s", "lat_step", "lon_step", "shell_height"))}
+        attrs.update({k: v for k, v in self.counts.items() if k != "samples"})
+        attrs["provenance"] = json.dumps({
+            "inputs": signature, "run_id": settings.run_id(),
+            "written_by": f"{socket.gethostname()}:{os.getpid()}",
+            "written_at": dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds")})
+        group = zarr.open_group(self.tmp, mode="r+", zarr_format=3)
+        group.attrs.update(_json_safe(attrs))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", category=UserWarning)  # consolidated metadata in v3
+            zarr.consolidate_metadata(self.tmp)
+        return attrs
+
+
+def _journal(root: Path, key: str, provenance: str) -> None:
+    line = json.dumps({"partition": key, **json.loads(provenance)}) + "\n"
     # One short O_APPEND write per partition: lines of concurrent writers never interleave.
     fd = os.open(root / "writes.jsonl", os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
     try:
@@ -219,26 +275,16 @@ def _write(root: Path, key: str, ds: xr.Dataset) -> None:
         os.close(fd)
 
 
-def _empty_like(band: xr.Dataset, lat: xr.DataArray) -> xr.Dataset:
-    """``band``'s variables on the whole ``lat`` axis, uninitialised where they have one."""
-    n_lat = lat.size
-    variables = {name: (var.dims, np.empty(tuple(n_lat if d == "lat" else n
-                                                 for d, n in zip(var.dims, var.shape,
-                                                                 strict=True)), var.dtype),
-                        var.attrs) if "lat" in var.dims else var
-                 for name, var in band.data_vars.items()}
-    coords = {name: c for name, c in band.coords.items() if "lat" not in c.dims}
-    return xr.Dataset(variables, coords={**coords, "lat": lat}, attrs=band.attrs)
-
-
 def detect_block(store: str, product: str, units: dict[str, list[np.datetime64]],
                  signatures: dict[str, str], settings: Settings,
                  indices: pd.DataFrame | None = None, threads: int = 1) -> dict[str, Any]:
     """The task: detect and write the output partitions ``units`` (key -> its UT days).
 
     The units must be consecutive. Partitions already there with the same signature
-    are skipped. Returns ``{"written": [...], "skipped": [...], "samples",
-    "n_positive", "n_negative"}``.
+    are skipped. The block is detected latitude band by latitude band and each band
+    written straight into the partitions' temporaries, which are renamed into place
+    together at the end (a killed task leaves none of them). Returns ``{"written":
+    [...], "skipped": [...], "samples", "n_positive", "n_negative"}``.
     """
     root = output_root(store, product, settings)
     todo = {k: v for k, v in units.items()
@@ -254,31 +300,35 @@ def detect_block(store: str, product: str, units: dict[str, list[np.datetime64]]
     if maps is None:
         return summary
     tec = maps["tec"]
-    result: xr.Dataset | None = None
-    for band in _band_slices(tec.sizes["time"], tec.sizes["lat"], tec.sizes["lon"]):
-        found = detect_anomalies(tec.isel(lat=band), settings.config, indices=indices,
-                                 rules=settings.rules, tolerance_tecu=settings.tolerance_tecu,
-                                 workers=threads)
-        epoch_days = found["time"].values.astype("datetime64[D]")
-        found = found.isel(time=slice(np.searchsorted(epoch_days, first), None))  # no halo
-        if result is None:  # the whole block's arrays, filled band by band (no concat copy)
-            result = _empty_like(found, tec["lat"])
-        for name, var in found.data_vars.items():
-            if "lat" in var.dims:
-                where = tuple(band if d == "lat" else slice(None) for d in var.dims)
-                result[name].values[where] = var.values
-        del found
-    assert result is not None
-    result.attrs.update({k: v for k, v in maps.attrs.items() if not isinstance(v, list)})
-    for key, days in todo.items():
-        part = _partition_dataset(result, days, signatures[key], settings)
-        if part.sizes["time"] == 0:
-            continue
-        _write(root, key, part)
+    bands = _band_slices(tec.sizes["time"], tec.sizes["lat"], tec.sizes["lon"])
+    extra = {k: v for k, v in maps.attrs.items() if not isinstance(v, list)}
+    written: list[tuple[str, dict[str, Any]]] = []
+    with ExitStack() as stack:  # renames every partition written into place, or none
+
+        def opener(key: str) -> Callable[[], Path]:
+            return lambda: stack.enter_context(atomic_path(output_partition(root, key)))
+
+        writers = {key: _PartitionWriter(opener(key), tec["lat"], bands[0].stop)
+                   for key in todo}
+        for band in bands:
+            found = detect_anomalies(tec.isel(lat=band), settings.config, indices=indices,
+                                     rules=settings.rules,
+                                     tolerance_tecu=settings.tolerance_tecu, workers=threads)
+            epoch_days = found["time"].values.astype("datetime64[D]")  # sorted
+            for key, days in todo.items():
+                writers[key].write(found.isel(time=slice(
+                    np.searchsorted(epoch_days, days[0]),
+                    np.searchsorted(epoch_days, days[-1], side="right"))), band)
+            del found
+        for key, writer in writers.items():
+            if writer.created:  # a partition without an epoch in the block is not written
+                written.append((key, writer.finish(extra, signatures[key], settings)))
+                summary["samples"] += writer.counts["samples"]
+    for key, attrs in written:
+        _journal(root, key, attrs["provenance"])
         summary["written"].append(key)
-        summary["samples"] += int(part["tec"].size)
-        summary["n_positive"] += part.attrs["n_positive"]
-        summary["n_negative"] += part.attrs["n_negative"]
+        summary["n_positive"] += attrs["n_positive"]
+        summary["n_negative"] += attrs["n_negative"]
     return summary
 
 
@@ -303,7 +353,7 @@ def detect_archive(store: str | os.PathLike[str], product: str,
                    end: str | None = None, indices: pd.DataFrame | None = None,
                    rules: QuietRules = DEFAULT_RULES,
                    tolerance_tecu: float = ON_BOUND_TOLERANCE_TECU, period: Period = "month",
-                   block_days: int = 31, client: Any = None, threads_per_task: int = 1,
+                   block_days: int = 92, client: Any = None, threads_per_task: int = 1,
                    on_progress: Callable[[int, int], None] | None = None) -> DetectionRun:
     """Detect anomalies on every stored day of ``product`` and write them by partition.
 
@@ -320,7 +370,9 @@ def detect_archive(store: str | os.PathLike[str], product: str,
     period
         ``"month"`` or ``"day"``: the output partition (see the module docstring).
     block_days
-        Days per task, in whole partitions (a task also reads ``window_days + 2`` halo days).
+        Days per task, in whole partitions. A task also reads and detects ``window_days +
+        2`` halo days: 92 days (a quarter) spend 18 % on the halo where a month spent
+        55 %; a task's memory is bounded by its latitude band, not by its block.
     client
         A ``distributed.Client``; None runs the blocks one after the other in-process.
     threads_per_task
