@@ -243,3 +243,15 @@ def test_detect_on_a_local_dask_cluster_equals_in_process(bundled_data: Path,
     assert a == b and len(a.splitlines()) > 1
     assert dist.stdout.splitlines()[-1] == local.stdout.splitlines()[-1].replace(
         str(tmp_path / "local"), str(tmp_path / "dist"))
+
+
+def test_an_object_store_url_as_store_is_one_line_error(tmp_path: Path) -> None:
+    result = _run("info", "--store", "s3://bucket/iono")
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert result.stderr.strip() == (
+        "error: --store s3://bucket/iono: the archive the commands write must be a local or "
+        "network file system path; object stores are read with "
+        "ionoquake.scale.archive.open_archive (docs/scale.md)")
+    files = sorted(Path(__file__).parents[1].glob("data/ionex/*/*.gz"))[:1]
+    ok = _run("ingest", "--store", f"file://{tmp_path}", *map(str, files))
+    assert ok.returncode == 0 and (tmp_path / "maps").is_dir()

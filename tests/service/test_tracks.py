@@ -195,11 +195,15 @@ def test_bad_track_requests_say_what_is_wrong(client: TestClient, params: dict[s
     assert text in r.text
 
 
-def test_unknown_satellite_answer_lists_the_stored_ones(client: TestClient) -> None:
+def test_unknown_satellite_answer_lists_the_first_stored_ones(client: TestClient) -> None:
     detail = client.get("/api/tracks", params={"norad_id": 1, "start": "2019-11-18",
                                                "end": "2019-11-18T01:00"}).json()["detail"]
-    stored = [int(v) for v in detail.split("stored: ")[1].split(", ")]
+    listed, more = detail.split("stored: ")[1].split(" and ")
+    stored = sorted(s["norad_id"] for s in client.get("/api/satellites").json())
     assert len(stored) == 67 and CSES in stored and SPOT5 in stored
+    # The first 20 ids, then how many more: a full catalogue would make an 80 kB message.
+    assert [int(v) for v in listed.split(", ")] == stored[:20]
+    assert more == "47 more (GET /api/satellites)"
 
 
 def test_without_tles_both_endpoints_answer_404(tmp_path: Path) -> None:

@@ -83,9 +83,20 @@ def one_line_errors(func: F) -> F:
 
 
 def store_or_default(store: Path | None) -> Path:
+    """``--store``, or the default archive; a ``file://`` URL is its path, other URLs an error."""
     from ionoquake.store.location import default_store
 
-    return store if store is not None else default_store()
+    if store is None:
+        return default_store()
+    text = str(store)  # Path() has already folded "s3://b/x" into "s3:/b/x"
+    scheme, sep, rest = text.partition(":/")
+    if sep and scheme.isalnum() and len(scheme) > 1:
+        if scheme == "file":
+            return Path("/" + rest.lstrip("/"))
+        raise IonoquakeError(f"--store {scheme}://{rest.lstrip('/')}: the archive the commands "
+                             f"write must be a local or network file system path; object stores "
+                             f"are read with ionoquake.scale.archive.open_archive (docs/scale.md)")
+    return store
 
 
 # Each command is a few lines that call a stage; sections below, one per kind of data.

@@ -79,7 +79,7 @@ def partition_of(path: Path, product: str | None = None) -> tuple[str, str]:
     :func:`ionoquake.store.maps.ingest_file` guesses them); other map files are read.
     """
     # The header sniff is the one ingest_file itself uses for its "unchanged" shortcut.
-    day = maps._first_epoch_day(path) if ionex.can_read(path) else None
+    day = maps.first_epoch_day(path) if ionex.can_read(path) else None
     if day is not None:
         return product or ionex.product_id(path.name), str(day)
     ds = maps.read_map_file(path)

@@ -36,6 +36,8 @@ if TYPE_CHECKING:
 __all__ = ["MAX_SATELLITES", "MAX_SPAN", "antimeridian_pieces", "tracks_router"]
 
 MAX_SPAN = dt.timedelta(days=1)
+#: Stored NORAD ids an unknown-id error lists (a full catalogue has ~14 000).
+MAX_LISTED = 20
 MAX_SATELLITES = 10
 MIN_STEP_S, MAX_STEP_S = 10, 600
 #: Decimal places of degrees in the answers: 1e-5 deg is 1.1 m on the ground.
@@ -185,8 +187,11 @@ def tracks_router(settings: "Settings") -> APIRouter:
         known = set(table["norad_id"].tolist())
         unknown = [i for i in wanted if i not in known]
         if unknown:
+            shown = sorted(known)[:MAX_LISTED]
+            more = f" and {len(known) - len(shown)} more (GET /api/satellites)" \
+                if len(known) > len(shown) else ""
             raise HTTPException(404, f"no TLE of NORAD {', '.join(map(str, unknown))} in the "
-                                     f"archive; stored: {', '.join(map(str, sorted(known)))}")
+                                     f"archive; stored: {', '.join(map(str, shown))}{more}")
         found = [_track(table[table["norad_id"] == i], times) for i in wanted]
         first, last = (pd.Timestamp(times[0]).isoformat(), pd.Timestamp(times[-1]).isoformat())
         if format == "geojson":

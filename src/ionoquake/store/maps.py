@@ -71,7 +71,7 @@ def _stored_sha(partition: Path) -> str | None:
         return None
 
 
-def _first_epoch_day(path: Path) -> np.datetime64 | None:
+def first_epoch_day(path: Path) -> np.datetime64 | None:
     """The day of ``EPOCH OF FIRST MAP`` from the header, cheaply (None if not found)."""
     from ionoquake.sources.compression import head
 
@@ -102,7 +102,7 @@ def ingest_file(store: str | os.PathLike[str], path: str | os.PathLike[str], *,
     if not path.is_file():
         raise StoreError(f"{path}: no such file")
     sha = sha256_of(path)
-    guess = _first_epoch_day(path) if ionex.can_read(path) else None
+    guess = first_epoch_day(path) if ionex.can_read(path) else None
     name_product = product or ionex.product_id(path.name)
     if guess is not None:
         target = partition_path(store, name_product, guess)
