@@ -114,7 +114,8 @@ def create_app(settings: Settings) -> FastAPI:
     engine = database.connect(settings.database_url)
     revision = database.RevisionWatch(engine)
     app.add_middleware(ResponseCache, generation=lambda: (revision(),
-                                                          store_generation(settings.store)))
+                                                          store_generation(settings.store)),
+                       exclude=("/api/jobs/",))
 
     @app.exception_handler(IonoquakeError)
     async def _bad_input(request: Request, exc: IonoquakeError) -> JSONResponse:
@@ -365,6 +366,41 @@ def create_app(settings: Settings) -> FastAPI:
         return results
 
     app.include_router(tracks_router(settings))
+    @app.post("/api/run/daily", status_code=202, dependencies=[Depends(require_token)])
+    def run_daily(date: Annotated[dt.date, Query(description="The UTC day to process.")],
+                  product: Annotated[str, Query(pattern="^[a-z0-9]{3,16}$",
+                                                description="Archive product, e.g. codg.")],
+                  producer: Annotated[str, Query(pattern="^[a-z]{3,8}$")] = "code",
+                  offline: bool = False,
+                  window_days: Annotated[int, Query(ge=3, le=60)] = 15,
+                  learning_days: Annotated[float, Query(ge=1, le=36525)] = 3650) -> Response:
+        """Start the daily step (``ionoquake daily``) for ``date``; see ``/api/jobs/<id>``."""
+        from ionoquake.service.jobs import Busy, start_daily
+
+        tomorrow = dt.datetime.now(dt.UTC).date() + dt.timedelta(days=1)
+        if date > tomorrow:
+            raise HTTPException(400, f"date {date} is in the future (latest: {tomorrow})")
+        try:
+            job = start_daily(settings.store, date, product=product, producer=producer,
+                              online=not offline, window_days=window_days,
+                              learning_days=learning_days)
+        except Busy as exc:
+            raise HTTPException(409, str(exc)) from None
+        response = as_json(job)
+        response.status_code = 202
+        response.headers["location"] = f"/api/jobs/{job['job']}"
+        return response
+
+    @app.get("/api/jobs/{job_id}")
+    def get_job(job_id: Annotated[str, ApiPath(pattern="^[0-9a-f]{16}$")]) -> Response:
+        """A triggered run: ``running``, ``done`` (its steps) or ``failed`` (the error)."""
+        from ionoquake.service.jobs import read_job
+
+        job = read_job(settings.store, job_id)
+        if job is None:
+            raise HTTPException(404, f"no job {job_id}")
+        return as_json(job)
+
     @app.get("/basemap/land_110m.geojson", include_in_schema=False)
     def basemap() -> FileResponse:
         return FileResponse(Path(__file__).parents[1] / "report" / "land_110m.geojson",

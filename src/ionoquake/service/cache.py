@@ -79,6 +79,9 @@ def store_generation(store: str | os.PathLike[str]) -> tuple[tuple[str, int, int
 class ResponseCache:
     """ASGI middleware caching successful ``GET`` answers under ``prefix`` per data generation.
 
+    Paths starting with one of ``exclude`` (state that is not data, such as job
+    records) always go to the application.
+
     ``generation()`` is called once per request on the event loop: it must be quick;
     answers are kept while their generation is current, least recently used first
     out when they would take more than ``max_bytes``.
@@ -86,10 +89,12 @@ class ResponseCache:
 
     def __init__(self, app: Callable[[Scope, Receive, Send], Any],
                  generation: Callable[[], Hashable], *, prefix: str = "/api/",
-                 max_bytes: int = 256 * 2**20, max_item_bytes: int = 32 * 2**20) -> None:
+                 exclude: tuple[str, ...] = (), max_bytes: int = 256 * 2**20,
+                 max_item_bytes: int = 32 * 2**20) -> None:
         self.app = app
         self.generation = generation
         self.prefix = prefix
+        self.exclude = exclude
         self.max_bytes = max_bytes
         self.max_item_bytes = max_item_bytes
         self.entries: OrderedDict[tuple[str, bytes], tuple[Hashable, list[tuple[bytes, bytes]],
@@ -100,7 +105,8 @@ class ResponseCache:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if (scope["type"] != "http" or scope["method"] != "GET"
-                or not scope["path"].startswith(self.prefix)):
+                or not scope["path"].startswith(self.prefix)
+                or scope["path"].startswith(self.exclude)):
             await self.app(scope, receive, send)
             return
         key = (scope["path"], scope.get("query_string", b""))
