@@ -16,8 +16,10 @@ import re
 import secrets
 import tempfile
 import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -31,11 +33,12 @@ from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from ionoquake import __version__
-from ionoquake.errors import IonoquakeError
+from ionoquake.errors import IonoquakeError, StoreError
 from ionoquake.service.cache import ResponseCache, folder_generation, store_generation
 from ionoquake.service.geojson import events_geojson, grid_geojson, records
 from ionoquake.service.tracks import tracks_router
 from ionoquake.sources import ionex
+from ionoquake.sources.gim import combine_days
 from ionoquake.store import database, maps, schema
 from ionoquake.store.ingest import ingest_path
 
@@ -44,6 +47,8 @@ PAGES = ("index.html", "event.html", "forecasts.html")
 MAX_ROWS = 10_000
 MAX_SPAN_DAYS = 366
 MAX_SERIES_DAYS = 62
+#: Maps and ΔTEC datasets an API process keeps in memory (bytes).
+DATASET_CACHE_BYTES = 512 * 2**20
 SAFE_NAME = re.compile(r"[^A-Za-z0-9_.-]")
 
 
@@ -199,38 +204,65 @@ def create_app(settings: Settings) -> FastAPI:
         app.add_api_route(f"/api/{name}", listing(table, time_col), methods=["GET"],
                           name=f"list_{name}", summary=f"List {name}, oldest first")
 
-    cache: dict[tuple[str, str, str, Any], Any] = {}
+    cache: OrderedDict[tuple[str, str, str, Any], tuple[Any, int]] = OrderedDict()
     computing: dict[tuple[str, str, str, Any], threading.Lock] = {}
     computing_guard = threading.Lock()
 
     def once(key: tuple[str, str, str, Any], compute: Callable[[], Any]) -> Any:
-        """``cache[key]``, computed by one request while the others asking for it wait."""
-        if key in cache:
-            return cache[key]
+        """``cache[key]``, computed by one request while the others asking for it wait.
+
+        Datasets are kept, least recently used out first, up to DATASET_CACHE_BYTES.
+        """
         with computing_guard:
+            if key in cache:
+                cache.move_to_end(key)
+                return cache[key][0]
             lock = computing.setdefault(key, threading.Lock())
         with lock:
-            if key not in cache:
-                if len(cache) >= 64:
-                    cache.pop(next(iter(cache)))
-                cache[key] = compute()
+            with computing_guard:
+                found = cache.get(key)
+            if found is None:
+                value = compute()
+                found = (value, int(getattr(value, "nbytes", 0)))
+                with computing_guard:
+                    cache[key] = found
+                    while sum(n for _, n in cache.values()) > DATASET_CACHE_BYTES \
+                            and len(cache) > 1:
+                        cache.popitem(last=False)
         with computing_guard:
             computing.pop(key, None)
-        return cache[key]
+        return found[0]
 
     def generation(product: str) -> Any:
         """Changes whenever a day of ``product`` is added or replaced."""
         return folder_generation(settings.store / "maps" / product, 1)
 
+    def stored_days(product: str) -> list[np.datetime64]:
+        days: list[np.datetime64] = once((product, "days", "", generation(product)),
+                                         partial(maps.stored_days, settings.store, product))
+        return days
+
     def open_cached(product: str, start: str, end: str) -> Any:
-        """The maps of ``product`` for the days start..end, cached until the archive changes."""
-        return once((product, start, end, generation(product)),
-                    lambda: maps.open_maps(settings.store, product, start=start, end=end))
+        """The maps of ``product`` for the days start..end, cached until the archive changes.
+
+        Each day is opened once and kept: moving a window by a day opens one day.
+        """
+        gen = generation(product)
+        lo, hi = np.datetime64(start, "D"), np.datetime64(end, "D")
+        days = [d for d in stored_days(product) if lo <= d <= hi]
+        if not days:
+            raise StoreError(f"{settings.store}: no {product} maps between {start} and {end}")
+
+        def combine() -> Any:
+            return combine_days([once((product, "day", str(d), gen),
+                                      partial(maps.open_day, settings.store, product, d))
+                                 for d in days])
+
+        return once((product, start, end, gen), combine)
 
     def first_stored(product: str, day: str) -> str:
         """``day`` (YYYY-MM-DD), or the first stored day of ``product`` if that is later."""
-        known = maps.partitions(settings.store, product)["day"]
-        return max(day, str(known.min().date()))
+        return max(day, str(stored_days(product)[0]))
 
     def dtec_cached(product: str, day: str) -> Any:
         """ΔTEC of ``day`` against the 15-day running median (cached with the maps)."""
@@ -265,11 +297,11 @@ def create_app(settings: Settings) -> FastAPI:
     def map_times(product: Annotated[str, Depends(stored_product)], start: Start = None,
                   end: End = None) -> dict[str, Any]:
         s, e = _span(start, end, MAX_SPAN_DAYS)
-        days = maps.partitions(settings.store, product)["day"]
-        first = str(days.min().date()) if s is None else str(s.date())
-        last = str(days.max().date()) if e is None else str(e.date())
-        if s is None and e is None and (days.max() - days.min()).days > MAX_SPAN_DAYS:
-            first = str((days.max() - pd.Timedelta(days=MAX_SPAN_DAYS)).date())
+        days = stored_days(product)
+        first = str(days[0]) if s is None else str(s.date())
+        last = str(days[-1]) if e is None else str(e.date())
+        if s is None and e is None and (days[-1] - days[0]) > np.timedelta64(MAX_SPAN_DAYS, "D"):
+            first = str(days[-1] - np.timedelta64(MAX_SPAN_DAYS, "D"))
         times = open_cached(product, first, last)["time"].values
         return {"product": product, "times": [str(t)[:19] for t in times]}
 

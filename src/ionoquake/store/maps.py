@@ -186,17 +186,28 @@ def open_maps(store: str | os.PathLike[str], product: str, start: str | None = N
         table = table[table["day"] <= pd.Timestamp(end)]
     if table.empty:
         raise StoreError(f"{store}: no {product} maps between {start} and {end}")
-    days = []
-    for day in table["day"]:
-        part = partition_path(store, product, np.datetime64(day.date()))
-        with xr.open_zarr(part, consolidated=True) as ds:
-            loaded = ds.load()
-        loaded.attrs = {k: v for k, v in loaded.attrs.items() if k != "provenance"}
-        for key in ("gaps",):
-            if isinstance(loaded.attrs.get(key), str):
-                loaded.attrs[key] = json.loads(loaded.attrs[key])
-        days.append(loaded)
-    return combine_days(days)
+    return combine_days([open_day(store, product, np.datetime64(day.date()))
+                         for day in table["day"]])
+
+
+def stored_days(store: str | os.PathLike[str], product: str) -> list[np.datetime64]:
+    """The stored UT days of ``product``, in order (folder names only: cheap)."""
+    root = maps_root(store) / product
+    return sorted(np.datetime64(p.name.removesuffix(".zarr"), "D")
+                  for p in root.glob("*/*.zarr") if not p.name.startswith("."))
+
+
+def open_day(store: str | os.PathLike[str], product: str, day: np.datetime64) -> xr.Dataset:
+    """One stored day of ``product``, loaded, as :func:`open_maps` combines them."""
+    part = partition_path(store, product, day)
+    if not part.is_dir():
+        raise StoreError(f"{store}: no {product} maps of {day}")
+    with xr.open_zarr(part, consolidated=True) as ds:
+        loaded = ds.load()
+    loaded.attrs = {k: v for k, v in loaded.attrs.items() if k != "provenance"}
+    if isinstance(loaded.attrs.get("gaps"), str):
+        loaded.attrs["gaps"] = json.loads(loaded.attrs["gaps"])
+    return loaded
 
 
 def clean(store: str | os.PathLike[str]) -> int:
