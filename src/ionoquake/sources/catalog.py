@@ -31,6 +31,7 @@ import os
 import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -200,14 +201,9 @@ def read_comcat(path: PathLike) -> pd.DataFrame:
     def num(field: str) -> np.ndarray:
         return parse_numbers(raw[field], name=name, field=field, lines=numbers)
 
-    core = {
-        "time": parse_times(raw["time"], name=name, field="time", lines=numbers),
-        "latitude": num("latitude"), "longitude": num("longitude"),
-        "depth_km": num("depth"), "magnitude": num("mag"),
-        "magnitude_type": raw["magType"].replace("", None),
-        "event_id": raw["id"].replace("", None),
-        "source": np.full(len(raw), "usgs-comcat", dtype=object),
-    }
+    core = _core_columns(raw, name, numbers, "usgs-comcat", {
+        "time": "time", "latitude": "latitude", "longitude": "longitude", "depth_km": "depth",
+        "magnitude": "mag", "magnitude_type": "magType", "event_id": "id"})
     extra = pd.DataFrame(index=raw.index)
     for field in header:
         if field in COMCAT_REQUIRED:
@@ -221,6 +217,23 @@ def read_comcat(path: PathLike) -> pd.DataFrame:
             extra[column] = text_column(raw[field])
     return catalog_frame(core, extra, name=name, lines=numbers, fields=COMCAT_FIELDS,
                          required=("time", "latitude", "longitude", "event_id"))
+
+
+def _core_columns(raw: pd.DataFrame, name: str, numbers: np.ndarray, source: str,
+                  fields: dict[str, str], time_label: str = "time") -> dict[str, Any]:
+    """The core catalogue columns from the text table ``raw`` (core column -> its field)."""
+
+    def num(core: str) -> np.ndarray:
+        return parse_numbers(raw[fields[core]], name=name, field=fields[core], lines=numbers)
+
+    return {
+        "time": parse_times(raw[fields["time"]], name=name, field=time_label, lines=numbers),
+        "latitude": num("latitude"), "longitude": num("longitude"),
+        "depth_km": num("depth_km"), "magnitude": num("magnitude"),
+        "magnitude_type": raw[fields["magnitude_type"]].replace("", None),
+        "event_id": raw[fields["event_id"]].replace("", None),
+        "source": np.full(len(raw), source, dtype=object),
+    }
 
 
 def can_read_fdsn_text(path: Path) -> bool:
@@ -239,18 +252,10 @@ def read_fdsn_text(path: PathLike) -> pd.DataFrame:
                            f"an FDSN text file starts '#EventID|Time|Latitude|Longitude'")
     raw, numbers = _table(name, body, "|", header, ())
     raw = raw.apply(lambda c: c.str.strip())
-
-    def num(field: str) -> np.ndarray:
-        return parse_numbers(raw[field], name=name, field=field, lines=numbers)
-
-    core = {
-        "time": parse_times(raw["time"], name=name, field="Time", lines=numbers),
-        "latitude": num("latitude"), "longitude": num("longitude"),
-        "depth_km": num("depth/km"), "magnitude": num("magnitude"),
-        "magnitude_type": raw["magtype"].replace("", None),
-        "event_id": raw["eventid"].replace("", None),
-        "source": np.full(len(raw), "fdsn", dtype=object),
-    }
+    core = _core_columns(raw, name, numbers, "fdsn", {
+        "time": "time", "latitude": "latitude", "longitude": "longitude",
+        "depth_km": "depth/km", "magnitude": "magnitude", "magnitude_type": "magtype",
+        "event_id": "eventid"}, time_label="Time")
     keep = {"author": "author", "catalog": "catalog", "contributor": "contributor",
             "contributorid": "contributor_id", "magauthor": "magnitude_author",
             "eventlocationname": "place", "eventtype": "event_type"}
