@@ -70,6 +70,8 @@ Offset = Annotated[int, Query(ge=0, description="Rows to skip.")]
 Start = Annotated[dt.datetime | None, Query(description="From this UTC time (ISO 8601).")]
 End = Annotated[dt.datetime | None, Query(description="Until this UTC time (exclusive).")]
 Fmt = Annotated[str, Query(pattern="^(json|geojson)$", description="json or geojson.")]
+Lat = Annotated[float, Query(ge=-90, le=90, description="Latitude (degrees north).")]
+Lon = Annotated[float, Query(ge=-180, le=180, description="Longitude (degrees east).")]
 
 
 def as_json(content: Any) -> Response:
@@ -97,6 +99,12 @@ def _span(start: dt.datetime | None, end: dt.datetime | None, max_days: int,
             raise HTTPException(400, f"time span {(end - start).days} days exceeds the maximum "
                                      f"of {max_days} days")
     return start, end
+
+
+def _series_span(start: dt.datetime, end: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
+    s, e = _span(start, end, MAX_SERIES_DAYS, required=True)
+    assert s is not None and e is not None
+    return s, e
 
 
 def _bbox(text: str | None) -> tuple[float, float, float, float] | None:
@@ -335,14 +343,11 @@ def create_app(settings: Settings) -> FastAPI:
 
     @app.get("/api/maps/{product}/series")
     def map_series(product: Annotated[str, Depends(stored_product)],
-                   lat: Annotated[float, Query(ge=-90, le=90)],
-                   lon: Annotated[float, Query(ge=-180, le=180)],
-                   start: dt.datetime, end: dt.datetime,
+                   lat: Lat, lon: Lon, start: dt.datetime, end: dt.datetime,
                    step_minutes: Annotated[int, Query(ge=5, le=1440)] = 60) -> dict[str, Any]:
         from ionoquake.sources.gim import tec_at
 
-        s, e = _span(start, end, MAX_SERIES_DAYS, required=True)
-        assert s is not None and e is not None
+        s, e = _series_span(start, end)
         ds = open_cached(product, str(s.date()), str(e.date()))
         times = pd.date_range(s, e, freq=f"{step_minutes}min", inclusive="left")
         values = tec_at(ds, times.values, lat, lon)
@@ -352,16 +357,13 @@ def create_app(settings: Settings) -> FastAPI:
 
     @app.get("/api/maps/{product}/anomalies")
     def point_series(product: Annotated[str, Depends(stored_product)],
-                     lat: Annotated[float, Query(ge=-90, le=90)],
-                     lon: Annotated[float, Query(ge=-180, le=180)],
-                     start: dt.datetime, end: dt.datetime,
+                     lat: Lat, lon: Lon, start: dt.datetime, end: dt.datetime,
                      window_days: Annotated[int, Query(ge=3, le=60)] = 15) -> dict[str, Any]:
         """TEC at a point on the map epochs, with its running median and quartile bounds."""
         from ionoquake.detect.background import BackgroundConfig
         from ionoquake.detect.event import point_anomalies
 
-        s, e = _span(start, end, MAX_SERIES_DAYS, required=True)
-        assert s is not None and e is not None
+        s, e = _series_span(start, end)
         first = first_stored(product, str((pd.Timestamp(s) - pd.Timedelta(days=window_days))
                                           .date()))
         ds = open_cached(product, first, str(e.date()))
