@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ionoquake.sources import read as read_any
-from ionoquake.sources import tle
+from ionoquake.sources import tle, tle_fetch
 from ionoquake.sources.tle import TLE_COLUMNS, TleAgeWarning, TleError
 
 # CSES in CelesTrak's science group of 2019-11-18 (values copied from the file's lines 172-173).
@@ -162,21 +162,37 @@ def test_fetch_by_id_and_group_is_cached(gp_server: str, tmp_path: Path) -> None
     import datetime as dt
 
     day = dt.date(2025, 12, 9)
-    paths = tle.fetch(norad_ids=[43194], groups=["science"], cache_dir=tmp_path,
-                      base_url=gp_server, day=day)
+    paths = tle_fetch.fetch(norad_ids=[43194], groups=["science"], cache_dir=tmp_path,
+                            base_url=gp_server, day=day)
     assert [p.name for p in paths] == ["celestrak_catnr43194_20251209.tle",
                                        "celestrak_group-science_20251209.tle"]
     assert _GpHandler.seen == ["/NORAD/elements/gp.php?CATNR=43194&FORMAT=tle",
                                "/NORAD/elements/gp.php?GROUP=science&FORMAT=tle"]
-    tle.fetch(norad_ids=[43194], cache_dir=tmp_path, base_url=gp_server, day=day)
+    tle_fetch.fetch(norad_ids=[43194], cache_dir=tmp_path, base_url=gp_server, day=day)
     assert len(_GpHandler.seen) == 2  # read from the cache
     assert tle.read(paths[0]).iloc[0]["norad_id"] == 43194
+
+
+def test_cli_fetch_tle_stores_the_sets(gp_server: str, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from ionoquake.cli import app
+    from ionoquake.store.tles import read_tles
+
+    args = ["fetch", "tle", "--norad", "43194", "--base-url", gp_server,
+            "--store", str(tmp_path / "store")]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "new sets added" in result.output
+    assert read_tles(tmp_path / "store")["norad_id"].tolist() == [43194]
+    again = CliRunner().invoke(app, args)
+    assert again.exit_code == 0 and "unchanged" in again.output
 
 
 def test_fetch_of_an_unknown_id_says_so_and_caches_nothing(gp_server: str,
                                                             tmp_path: Path) -> None:
     with pytest.raises(TleError, match=r"CATNR=99999&FORMAT=tle: no TLE in the answer \('No GP"):
-        tle.fetch(norad_ids=[99999], cache_dir=tmp_path, base_url=gp_server)
+        tle_fetch.fetch(norad_ids=[99999], cache_dir=tmp_path, base_url=gp_server)
     assert not list(tmp_path.iterdir())
 
 

@@ -11,6 +11,7 @@ import typer
 from ionoquake.cli import (
     CacheOption,
     EndOption,
+    NoIngestOption,
     SchedulerOption,
     StartOption,
     StoreOption,
@@ -238,18 +239,24 @@ def fetch_tle(
     cache: CacheOption = None,
     base_url: Annotated[str | None, typer.Option(help="A mirror of CelesTrak's gp.php.")] = None,
     store: StoreOption = None,
+    no_ingest: NoIngestOption = False,
 ) -> None:
-    """Download current TLEs from CelesTrak (cached per UTC day)."""
-    from ionoquake.sources import tle
+    """Download current TLEs from CelesTrak (cached per UTC day) and store them."""
+    from ionoquake.sources import tle, tle_fetch
+    from ionoquake.store.tles import ingest_tle_files
 
     if not norad and not group:
         raise IonoquakeError("give --norad and/or --group")
     kwargs: dict[str, Any] = {"base_url": base_url} if base_url else {}
-    paths = tle.fetch(norad_ids=norad or (), groups=group or (),
-                      cache_dir=cache or store_or_default(store) / "cache" / "tle", **kwargs)
+    root = store_or_default(store)
+    paths = tle_fetch.fetch(norad_ids=norad or (), groups=group or (),
+                            cache_dir=cache or root / "cache" / "tle", **kwargs)
     sets = tle.read(paths)
     out.print(f"{len(sets)} element sets of {sets['norad_id'].nunique()} satellites in "
               f"{len(paths)} files: {', '.join(str(p) for p in paths)}")
+    if not no_ingest:
+        written = ingest_tle_files(root, paths)
+        out.print(f"stored in {root} ({'new sets added' if written.changed else 'unchanged'})")
 
 
 @app.command()

@@ -19,10 +19,9 @@ column ("decayed: perigee 80 km", "absurd: eccentricity 1.2"), never silently dr
 
 from __future__ import annotations
 
-import datetime as dt
 import itertools
 import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from os import PathLike
 from pathlib import Path
 from typing import Any
@@ -32,11 +31,9 @@ import pandas as pd
 
 from ionoquake.errors import IonoquakeError, where
 from ionoquake.sources.compression import head, read_bytes
-from ionoquake.sources.download import download
 from ionoquake.sources.registry import register
 
 __all__ = [
-    "CELESTRAK_GP_URL",
     "LINE1_TEMPLATE",
     "LINE2_TEMPLATE",
     "MAX_AGE_DAYS",
@@ -44,7 +41,6 @@ __all__ = [
     "TleAgeWarning",
     "TleError",
     "can_read",
-    "fetch",
     "nearest",
     "parse",
     "read",
@@ -76,7 +72,6 @@ _RE_KM = 6378.135
 #: A perigee below this height means the object has re-entered or is about to.
 _DECAY_PERIGEE_KM = 120.0
 
-CELESTRAK_GP_URL = "https://celestrak.org/NORAD/elements/gp.php"
 _ALPHA5 = "ABCDEFGHJKLMNPQRSTUVWXYZ"  # Alpha-5 letters: I and O are skipped
 
 
@@ -364,64 +359,6 @@ def warn_if_stale(row: pd.Series, when: pd.Timestamp, *,
     if row["problem"]:
         warnings.warn(f"{label} epoch {row['epoch']}: {row['problem']}", TleAgeWarning,
                       stacklevel=stacklevel)
-
-
-def fetch(*, norad_ids: Iterable[int] = (), groups: Iterable[str] = (),
-          cache_dir: str | PathLike[str], base_url: str = CELESTRAK_GP_URL,
-          day: dt.date | None = None, overwrite: bool = False,
-          timeout_s: float = 60.0) -> list[Path]:
-    """Download current TLEs from CelesTrak's GP service, one file per id or group.
-
-    Files are cached as ``celestrak_catnr<id>_<YYYYMMDD>.tle`` and
-    ``celestrak_group-<name>_<YYYYMMDD>.tle`` (the UTC day of the request), so asking
-    again on the same day reads the cache.
-
-    Parameters
-    ----------
-    norad_ids
-        NORAD catalogue numbers (``?CATNR=<id>&FORMAT=tle``).
-    groups
-        CelesTrak group names such as ``active``, ``science`` (``?GROUP=<name>``).
-    cache_dir
-        Folder of the cache.
-    base_url
-        The GP endpoint (tests point it at a local server).
-    day
-        The day in the cache file names; default today (UTC).
-    overwrite
-        Download again even if cached.
-    timeout_s
-        Socket timeout in seconds.
-
-    Returns
-    -------
-    list of pathlib.Path
-        The files, each checked by :func:`read`.
-
-    Raises
-    ------
-    TleError
-        If CelesTrak answers without TLEs (e.g. "No GP data found" for an unknown id).
-    """
-    day = day or dt.datetime.now(dt.UTC).date()
-    stamp = f"{day:%Y%m%d}"
-    wanted = ([(f"CATNR={int(i)}", f"celestrak_catnr{int(i)}_{stamp}.tle") for i in norad_ids]
-              + [(f"GROUP={g}", f"celestrak_group-{g}_{stamp}.tle") for g in groups])
-    out = []
-    for query, fname in wanted:
-        url = f"{base_url}?{query}&FORMAT=tle"
-        path = download(url, Path(cache_dir) / fname, overwrite=overwrite, timeout_s=timeout_s)
-        text = path.read_bytes().decode("ascii", "replace")
-        if not any(line.startswith("1 ") for line in text.splitlines()):
-            path.unlink()
-            raise TleError(f"{url}: no TLE in the answer ({text.strip()[:80]!r})")
-        try:
-            parse(text, source=path)
-        except TleError:
-            path.unlink()
-            raise
-        out.append(path)
-    return out
 
 
 register("tle", can_read, read, "Two-line element sets (2-line/3-line, CelesTrak, histories)")
