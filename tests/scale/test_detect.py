@@ -129,3 +129,16 @@ def test_distributed_detection_survives_a_killed_worker(jpl_store: Path, cluster
         _assert_equal_to_reference(root, jpl_store)
     finally:
         shutil.rmtree(root)
+
+
+def test_blocks_are_sized_by_the_grid(jpl_store: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from ionoquake.scale import detect
+
+    first = np.datetime64("2000-11-21", "D")
+    # JPL of 2000: 12 maps (odd hours) of 71 x 73 a day, 0.25 MB: the 92-day cap.
+    assert detect.auto_block_days(jpl_store, "jplg", first, 15) == 92
+    day_bytes = 4 * 12 * 71 * 73
+    monkeypatch.setattr(detect, "TASK_INPUT_BYTES", 25 * day_bytes)
+    assert detect.auto_block_days(jpl_store, "jplg", first, 15) == 25 - 17
+    monkeypatch.setattr(detect, "TASK_INPUT_BYTES", 5 * day_bytes)
+    assert detect.auto_block_days(jpl_store, "jplg", first, 15) == 1  # at least a day

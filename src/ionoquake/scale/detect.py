@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import time
 from collections.abc import Callable
@@ -64,6 +65,8 @@ _DAY = np.timedelta64(1, "D")
 Period = Literal["day", "month"]
 #: Epoch-by-cell values per latitude band of a task (bounds a task's memory, ~4 MB a variable).
 BAND_SAMPLES = 1 << 20
+#: Input a task aims at, its halo included (bytes): see :func:`auto_block_days`.
+TASK_INPUT_BYTES = 1 << 30
 
 
 @dataclass(frozen=True)
@@ -212,6 +215,22 @@ def detect_block(store: str, product: str, units: dict[str, list[np.datetime64]]
     return summary
 
 
+def auto_block_days(store: str | os.PathLike[str], product: str, day: np.datetime64,
+                    window_days: int) -> int:
+    """Days per task: as many as keep a task's input (with its halo) near TASK_INPUT_BYTES.
+
+    At most 92 (a quarter: the 17-day halo then costs 18 % of the work, where a month
+    spent 55 %), at least 1. A 2.5 x 5 degree hourly archive (0.5 MB a day) gets 92;
+    a 1 degree, 15-minute one (25 MB a day) 23. Results are held one latitude band at
+    a time, so the input is most of a task's memory.
+    """
+    part = map_store.partition_path(local_path(store), product, day)
+    meta = json.loads((part / "tec" / "zarr.json").read_text())
+    day_bytes = 4 * math.prod(meta["shape"])
+    fits = TASK_INPUT_BYTES // max(day_bytes, 1) - (window_days + 2)
+    return int(min(92, max(1, fits)))
+
+
 def plan_blocks(units: dict[str, list[np.datetime64]], block_days: int
                 ) -> list[dict[str, list[np.datetime64]]]:
     """Consecutive partitions grouped into tasks of about ``block_days`` days (at least one)."""
@@ -233,7 +252,8 @@ def detect_archive(store: str | os.PathLike[str], product: str,
                    end: str | None = None, indices: pd.DataFrame | None = None,
                    rules: QuietRules = DEFAULT_RULES,
                    tolerance_tecu: float = ON_BOUND_TOLERANCE_TECU, period: Period = "month",
-                   block_days: int = 92, client: Any = None, threads_per_task: int = 1,
+                   block_days: int | None = None, client: Any = None,
+                   threads_per_task: int = 1,
                    on_progress: Callable[[int, int], None] | None = None) -> DetectionRun:
     """Detect anomalies on every stored day of ``product`` and write them by partition.
 
@@ -250,9 +270,8 @@ def detect_archive(store: str | os.PathLike[str], product: str,
     period
         ``"month"`` or ``"day"``: the output partition (see the module docstring).
     block_days
-        Days per task, in whole partitions. A task also reads and detects ``window_days +
-        2`` halo days: 92 days (a quarter) spend 18 % on the halo where a month spent
-        55 %; a task's memory is bounded by its latitude band, not by its block.
+        Days per task, in whole partitions; None for :func:`auto_block_days`. A task
+        also reads and detects ``window_days + 2`` halo days.
     client
         A ``distributed.Client``; None runs the blocks one after the other in-process.
     threads_per_task
@@ -286,6 +305,8 @@ def detect_archive(store: str | os.PathLike[str], product: str,
         write_bytes_atomic(root / "run.json", json.dumps(settings.to_dict(), indent=1).encode())
     todo = {k: v for k, v in units.items()
             if stored_signature(output_partition(root, k)) != signatures[k]}
+    if block_days is None:
+        block_days = auto_block_days(store, product, stored[0], config.window_days)
     blocks = plan_blocks(todo, block_days)
     args = (str(store), product)
     summaries: list[dict[str, Any]] = []
