@@ -132,3 +132,32 @@ def test_writing_is_off_without_a_configured_token(store: Path) -> None:
         r = c.post("/api/ingest", files={"files": ("x", b"x")},
                    headers={"Authorization": "Bearer anything"})
     assert r.status_code == 403 and "no API token is configured" in r.text
+
+
+def test_passes_alarms_and_clusters_filter_by_box(tmp_path: Path) -> None:
+    import pandas as pd
+
+    from ionoquake.store import schema
+
+    engine = database.connect(database.database_url(tmp_path))
+    entry = pd.Timestamp("2019-11-18 07:00")
+    rows = [(1, 13.0, -88.7), (2, 10.0, 179.0), (3, -5.0, -179.5), (4, 60.0, 20.0)]
+    database.upsert(engine, schema.passes, pd.DataFrame({
+        "satellite": "CSES", "norad_id": 43194, "zone_id": [f"z{i}" for i, _, _ in rows],
+        "entry": entry, "exit": entry + pd.Timedelta(minutes=3), "closest_lat": [r[1] for r in rows],
+        "closest_lon": [r[2] for r in rows]}), key=["norad_id", "zone_id", "entry"])
+    with TestClient(create_app(Settings(tmp_path, database.database_url(tmp_path)))) as c:
+        def zones(bbox: str) -> list[str]:
+            r = c.get("/api/passes", params={"bbox": bbox})
+            assert r.status_code == 200, r.text
+            return [p["zone_id"] for p in r.json()["items"]]
+
+        assert zones("-100,0,-80,20") == ["z1"]
+        assert sorted(zones("170,-10,-170,20")) == ["z2", "z3"]  # across the antimeridian
+        assert len(zones("-180,-90,180,90")) == 4
+        assert c.get("/api/passes", params={"bbox": "0,50,10,40"}).status_code == 400
+        assert "bbox" in c.get("/openapi.json").json()["paths"]["/api/alarms"]["get"][
+            "parameters"][2]["name"]
+        assert all(p["name"] != "bbox" for p in
+                   c.get("/openapi.json").json()["paths"]["/api/forecasts"]["get"]["parameters"])
+        assert c.get("/api/clusters", params={"bbox": "-100,0,-80,20"}).json()["total"] == 0

@@ -32,6 +32,7 @@ from ionoquake.service.geojson import events_geojson, records
 from ionoquake.service.map_routes import maps_router
 from ionoquake.service.params import (
     MAX_SPAN_DAYS,
+    Bbox,
     End,
     Fmt,
     Limit,
@@ -39,6 +40,7 @@ from ionoquake.service.params import (
     Start,
     as_json,
     check_span,
+    in_box,
     parse_bbox,
 )
 from ionoquake.service.tracks import tracks_router
@@ -107,7 +109,7 @@ def create_app(settings: Settings) -> FastAPI:
     def list_events(start: Start = None, end: End = None,
                     min_magnitude: Annotated[float | None, Query(ge=-3, le=10)] = None,
                     max_magnitude: Annotated[float | None, Query(ge=-3, le=10)] = None,
-                    bbox: Annotated[str | None, Query(description="west,south,east,north")] = None,
+                    bbox: Bbox = None,
                     limit: Limit = 1000, offset: Offset = 0, format: Fmt = "json") -> Any:
         start, end = check_span(start, end, 100 * 366)
         box = parse_bbox(bbox)
@@ -118,10 +120,7 @@ def create_app(settings: Settings) -> FastAPI:
         if max_magnitude is not None:
             extra.append(t.c.magnitude <= max_magnitude)
         if box is not None:
-            west, south, east, north = box
-            extra.append(t.c.latitude.between(south, north))
-            extra.append(t.c.longitude.between(west, east) if west <= east
-                         else sa.or_(t.c.longitude >= west, t.c.longitude <= east))
+            extra += in_box(t.c.latitude, t.c.longitude, box)
         page = table_page(t, "time", start, end, limit, offset, extra)
         return as_json(events_geojson(page) if format == "geojson" else page)
 
@@ -139,22 +138,33 @@ def create_app(settings: Settings) -> FastAPI:
         start, end = check_span(start, end, MAX_SPAN_DAYS, required=True)
         return as_json(table_page(schema.indices, "time", start, end, limit, offset))
 
-    def listing(table: sa.Table, time_col: str) -> Any:
+    def listing(table: sa.Table, time_col: str, point: tuple[str, str] | None) -> Any:
         def endpoint(start: Start = None, end: End = None, limit: Limit = 1000,
                      offset: Offset = 0) -> Response:
             start, end = check_span(start, end, MAX_SPAN_DAYS)
             return as_json(table_page(table, time_col, start, end, limit, offset))
 
-        return endpoint
+        def endpoint_in_box(start: Start = None, end: End = None, bbox: Bbox = None,
+                            limit: Limit = 1000, offset: Offset = 0) -> Response:
+            start, end = check_span(start, end, MAX_SPAN_DAYS)
+            box = parse_bbox(bbox)
+            assert point is not None
+            extra = [] if box is None else in_box(table.c[point[0]], table.c[point[1]], box)
+            return as_json(table_page(table, time_col, start, end, limit, offset, extra))
 
-    for name, table, time_col in (("alarms", schema.alarms, "issued"),
-                                  ("clusters", schema.clusters, "start"),
-                                  ("anomalies", schema.anomalies, "time"),
-                                  ("passes", schema.passes, "entry"),
-                                  ("forecasts", schema.forecasts, "issue_time"),
-                                  ("evaluations", schema.evaluations, "created_at")):
-        app.add_api_route(f"/api/{name}", listing(table, time_col), methods=["GET"],
-                          name=f"list_{name}", summary=f"List {name}, oldest first")
+        return endpoint if point is None else endpoint_in_box
+
+    # name, table, time column, the point a box selects on (None: no position)
+    for name, table, time_col, point in (
+            ("alarms", schema.alarms, "issued", ("lat", "lon")),
+            ("clusters", schema.clusters, "start", ("peak_lat", "peak_lon")),
+            ("anomalies", schema.anomalies, "time", ("lat", "lon")),
+            ("passes", schema.passes, "entry", ("closest_lat", "closest_lon")),
+            ("forecasts", schema.forecasts, "issue_time", None),
+            ("evaluations", schema.evaluations, "created_at", None)):
+        where = f"; bbox selects on {point[0]}/{point[1]}" if point else ""
+        app.add_api_route(f"/api/{name}", listing(table, time_col, point), methods=["GET"],
+                          name=f"list_{name}", summary=f"List {name}, oldest first{where}")
 
     app.include_router(maps_router(settings))
 

@@ -23,6 +23,8 @@ End = Annotated[dt.datetime | None, Query(description="Until this UTC time (excl
 Fmt = Annotated[str, Query(pattern="^(json|geojson)$", description="json or geojson.")]
 Lat = Annotated[float, Query(ge=-90, le=90, description="Latitude (degrees north).")]
 Lon = Annotated[float, Query(ge=-180, le=180, description="Longitude (degrees east).")]
+Bbox = Annotated[str | None, Query(description="west,south,east,north in degrees; west > east "
+                                               "crosses the antimeridian.")]
 
 
 def as_json(content: Any) -> Response:
@@ -74,3 +76,12 @@ def parse_bbox(text: str | None) -> tuple[float, float, float, float] | None:
                                  "south < north in -90..90")
     return west, south, east, north
 
+
+
+def in_box(lat: Any, lon: Any, box: tuple[float, float, float, float]) -> list[Any]:
+    """SQL conditions: the point ``(lat, lon)`` (columns) inside ``box`` (antimeridian-aware)."""
+    import sqlalchemy as sa
+
+    west, south, east, north = box
+    return [lat.between(south, north),
+            lon.between(west, east) if west <= east else sa.or_(lon >= west, lon <= east)]
