@@ -77,13 +77,17 @@ def start_daily(store: str | os.PathLike[str], date: dt.date, **options: Any) ->
         "job": secrets.token_hex(8), "kind": "daily", "status": "running",
         "params": {"date": date.isoformat(), **options}, "started": _now(), "finished": None,
         "steps": [], "forecast": None, "n_alarms": None, "error": None}
-    lock.seek(0)
-    lock.truncate()
-    lock.write(job["job"])
-    lock.flush()
-    _write(root, job)
-    threading.Thread(target=_run_daily, args=(root, date, options, job, lock),
-                     name=f"ionoquake-job-{job['job']}", daemon=True).start()
+    try:
+        lock.seek(0)
+        lock.truncate()
+        lock.write(job["job"])
+        lock.flush()
+        _write(root, job)
+        threading.Thread(target=_run_daily, args=(root, date, options, job, lock),
+                         name=f"ionoquake-job-{job['job']}", daemon=True).start()
+    except BaseException:
+        lock.close()  # never keep the lock for a run that did not start
+        raise
     return job
 
 
