@@ -47,7 +47,7 @@ def ingest(
     from ionoquake.report.progress import progress_bar
     from ionoquake.scale.cluster import dask_client, describe
     from ionoquake.store import maps
-    from ionoquake.store.ingest import ingest_path
+    from ionoquake.store.ingest import ingest_paths
 
     root = store_or_default(store)
     maps.clean(root)
@@ -65,10 +65,9 @@ def ingest(
                 counts[result.status] += 1
         else:
             with progress_bar("ingesting", total=len(files)) as advance:
-                for path in files:
-                    result = ingest_path(root, path, product=product, catalog_name=catalog_name)
+                for result in ingest_paths(root, files, product=product,
+                                           catalog_name=catalog_name, advance=advance):
                     counts[result.status] += 1
-                    advance()
     out.print(f"{len(files)} files: {counts['added']} added, {counts['replaced']} replaced, "
               f"{counts['unchanged']} unchanged -> {root}")
 

@@ -48,7 +48,7 @@ from ionoquake.service.sync import (
 from ionoquake.store import database, maps
 from ionoquake.store.catalogs import read_catalog
 from ionoquake.store.indices import read_indices
-from ionoquake.store.ingest import ingest_path
+from ionoquake.store.ingest import ingest_path, ingest_paths
 
 TARGET_MAGNITUDE = 7.0
 
@@ -98,12 +98,8 @@ def _step(console: Console, text: str) -> None:
 
 def ingest_all(store: Path, files: list[Path], engine: Any) -> int:
     """Ingest ``files`` into ``store`` and mirror it to ``engine``; return how many changed."""
-    maps.clean(store)
-    changed = 0
     with progress_bar("ingest", total=len(files)) as advance:
-        for path in files:
-            changed += ingest_path(store, path).status != "unchanged"
-            advance()
+        changed = sum(r.status != "unchanged" for r in ingest_paths(store, files, advance=advance))
     sync_database(store, engine)
     return changed
 

@@ -12,6 +12,7 @@ one, which would only reject a TLE file.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -60,3 +61,19 @@ def ingest_path(store: str | os.PathLike[str], path: str | os.PathLike[str], *,
     w = catalogs.ingest_files(store, [path], name=catalog_name)
     status = "unchanged" if not w.changed else ("added" if w.rows_added else "replaced")
     return Ingested(path, "catalog", status, f"{catalog_name}: {w.rows_total} events")
+
+
+def ingest_paths(store: str | os.PathLike[str], paths: Sequence[str | os.PathLike[str]], *,
+                 product: str | None = None, catalog_name: str = "events",
+                 advance: Callable[[], None] | None = None) -> list[Ingested]:
+    """:func:`ingest_path` for each file in turn, after removing leftovers of killed ingests.
+
+    ``advance`` is called after each file (a progress bar).
+    """
+    maps.clean(store)
+    results = []
+    for path in paths:
+        results.append(ingest_path(store, path, product=product, catalog_name=catalog_name))
+        if advance is not None:
+            advance()
+    return results
