@@ -71,6 +71,9 @@ def test_events_filters_and_paging(client: TestClient) -> None:
     ({"start": "2001-01-02", "end": "2001-01-01"}, 400, "is not after start"),
     ({"start": "yesterday"}, 422, "valid datetime"),
     ({"format": "kml"}, 422, "String should match pattern"),
+    # Found by tests/service/test_api_fuzz.py (both were 500s):
+    ({"end": "0001-01-01T00:00:00+00:01"}, 400, "is out of range in UTC"),
+    ({"offset": 2**63}, 422, "less than or equal to 2147483647"),
 ])
 def test_bad_parameters_say_what_is_wrong(client: TestClient, params: dict[str, object],
                                           status: int, text: str) -> None:

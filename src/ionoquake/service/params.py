@@ -17,7 +17,7 @@ MAX_SPAN_DAYS = 366
 MAX_SERIES_DAYS = 62
 
 Limit = Annotated[int, Query(ge=1, le=MAX_ROWS, description=f"Page size (1..{MAX_ROWS}).")]
-Offset = Annotated[int, Query(ge=0, description="Rows to skip.")]
+Offset = Annotated[int, Query(ge=0, le=2**31 - 1, description="Rows to skip.")]
 Start = Annotated[dt.datetime | None, Query(description="From this UTC time (ISO 8601).")]
 End = Annotated[dt.datetime | None, Query(description="Until this UTC time (exclusive).")]
 Fmt = Annotated[str, Query(pattern="^(json|geojson)$", description="json or geojson.")]
@@ -37,7 +37,10 @@ def naive(t: dt.datetime | None) -> dt.datetime | None:
     """``t`` as naive UTC (the database's and the archive's convention)."""
     if t is None or t.tzinfo is None:
         return t
-    return t.astimezone(dt.UTC).replace(tzinfo=None)
+    try:
+        return t.astimezone(dt.UTC).replace(tzinfo=None)
+    except OverflowError:
+        raise HTTPException(400, f"time {t.isoformat()} is out of range in UTC") from None
 
 
 def check_span(start: dt.datetime | None, end: dt.datetime | None, max_days: int,
