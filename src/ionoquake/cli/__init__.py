@@ -84,18 +84,17 @@ def one_line_errors(func: F) -> F:
 
 def store_or_default(store: Path | None) -> Path:
     """``--store``, or the default archive; a ``file://`` URL is its path, other URLs an error."""
-    from ionoquake.store.location import default_store
+    from ionoquake.store.location import default_store, split_url
 
     if store is None:
         return default_store()
-    text = str(store)  # Path() has already folded "s3://b/x" into "s3:/b/x"
-    scheme, sep, rest = text.partition(":/")
-    if sep and scheme.isalnum() and len(scheme) > 1:
-        if scheme == "file":
-            return Path("/" + rest.lstrip("/"))
-        raise IonoquakeError(f"--store {scheme}://{rest.lstrip('/')}: the archive the commands "
-                             f"write must be a local or network file system path; object stores "
-                             f"are read with ionoquake.scale.archive.open_archive (docs/scale.md)")
+    scheme, path = split_url(store)
+    if scheme == "file":
+        return Path(path)
+    if scheme is not None:
+        raise IonoquakeError(f"--store {scheme}:/{path}: the archive the commands write must be "
+                             f"a local or network file system path; object stores are read "
+                             f"with ionoquake.scale.archive.open_archive (docs/scale.md)")
     return store
 
 

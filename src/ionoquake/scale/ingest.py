@@ -32,7 +32,6 @@ import dataclasses
 import hashlib
 import json
 import os
-import re
 import socket
 import uuid
 from collections.abc import Callable, Sequence
@@ -45,13 +44,11 @@ from ionoquake.errors import IonoquakeError, StoreError
 from ionoquake.sources import ionex
 from ionoquake.store import maps
 from ionoquake.store.ingest import Ingested, ingest_path
+from ionoquake.store.location import split_url
 
 __all__ = ["check_workers_see", "ingest_map_files", "ingest_on", "map_tasks", "partition_of",
            "shared_store"]
 
-
-#: A URL scheme, also as ``pathlib`` leaves it (``s3:/bucket``: it folds the double slash).
-_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]+):/+")
 
 
 def shared_store(store: str | os.PathLike[str]) -> Path:
@@ -61,15 +58,12 @@ def shared_store(store: str | os.PathLike[str]) -> Path:
     current directories are not this one. ``file://`` URLs are paths; other URLs
     (object stores) are refused: the workers write partitions by atomic rename.
     """
-    text = str(store)
-    scheme = _SCHEME.match(text)
-    if scheme and scheme.group(1).lower() != "file":
+    scheme, path = split_url(store)
+    if scheme not in (None, "file"):
         raise StoreError(f"{store}: distributed ingest writes the store from the workers, so "
                          "it must be a path on a file system they all share (not an object "
                          "store URL); see docs/scale.md")
-    if scheme:
-        text = "/" + text[scheme.end():]
-    return Path(text).expanduser().resolve()
+    return Path(path).expanduser().resolve()
 
 
 def partition_of(path: Path, product: str | None = None) -> tuple[str, str]:
