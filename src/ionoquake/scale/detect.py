@@ -287,8 +287,7 @@ def detect_archive(store: str | os.PathLike[str], product: str,
     began = time.perf_counter()
     settings = Settings(config, rules, tolerance_tecu, indices_digest(indices))
     root = output_root(store, product, settings)
-    stored = [np.datetime64(d.date(), "D")
-              for d in map_store.partitions(local_path(store), product)["day"]]
+    stored = map_store.stored_days(local_path(store), product)
     if not stored:
         raise StoreError(f"{store}: no maps of product {product!r}")
     lo = np.datetime64(start, "D") if start else stored[0]
