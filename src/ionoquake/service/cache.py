@@ -101,7 +101,6 @@ class ResponseCache:
                                                            bytes]] = OrderedDict()
         self.pending: dict[tuple[str, bytes], asyncio.Future[None]] = {}
         self.size = 0
-        self.hits = self.misses = 0
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if (scope["type"] != "http" or scope["method"] != "GET"
@@ -114,14 +113,12 @@ class ResponseCache:
         entry = self.entries.get(key)
         if entry is not None and entry[0] == generation:
             self.entries.move_to_end(key)
-            self.hits += 1
             await self._answer(scope, send, entry[1], entry[2], b"hit")
             return
         while (pending := self.pending.get(key)) is not None:  # being computed: wait
             await asyncio.shield(pending)
             entry = self.entries.get(key)
             if entry is not None and entry[0] == generation:
-                self.hits += 1
                 await self._answer(scope, send, entry[1], entry[2], b"hit")
                 return
         done = self.pending[key] = asyncio.get_running_loop().create_future()
@@ -134,7 +131,6 @@ class ResponseCache:
 
     async def _compute(self, scope: Scope, receive: Receive, send: Send,
                        key: tuple[str, bytes], generation: Hashable) -> None:
-        self.misses += 1
         status = 0
         headers: list[tuple[bytes, bytes]] = []
         chunks: list[bytes] = []
