@@ -27,6 +27,7 @@ from fastapi import APIRouter, HTTPException, Query
 from ionoquake.errors import StoreError
 from ionoquake.orbits.track import ground_track
 from ionoquake.service.geojson import records
+from ionoquake.service.params import naive
 from ionoquake.sources.tle import MAX_AGE_DAYS
 from ionoquake.store.tles import read_tles, satellites, tles_path
 
@@ -75,13 +76,10 @@ def antimeridian_pieces(lon_deg: Sequence[float], lat_deg: Sequence[float]) -> l
     return [p for p in pieces if len(p) >= 2]
 
 
-def _naive(t: dt.datetime) -> dt.datetime:
-    return t if t.tzinfo is None else t.astimezone(dt.UTC).replace(tzinfo=None)
-
-
 def _times(start: dt.datetime, end: dt.datetime, step_s: int) -> np.ndarray:
     """start, start + step, ... up to and including end when it falls on the grid."""
-    s, e = _naive(start), _naive(end)
+    s, e = naive(start), naive(end)
+    assert s is not None and e is not None
     if e <= s:
         raise HTTPException(400, f"end {e.isoformat()} is not after start {s.isoformat()}")
     if e - s > MAX_SPAN:
