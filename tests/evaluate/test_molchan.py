@@ -53,6 +53,55 @@ def test_constant_alarm_function_scores_one_half() -> None:
     assert area_skill_score(tau, nu) == 0.5
 
 
+def test_staircase_convention_by_hand() -> None:
+    # Same four cells as above: ν = 1 on [0, 1/4), 1/2 on [1/4, 3/4), 0 after.
+    tau, nu, _, _ = molchan_trajectory([4, 3, 2, 1], [1, 1, 1, 1], [1, 0, 1, 0])
+    assert area_skill_score(tau, nu, "staircase") == pytest.approx(0.5, abs=EXACT)
+    # Ties: the two score-2 cells (half the area) hold one event of two. Trapezoid 0.5;
+    # the staircase counts that event at τ = 1/2 and the other at τ = 1: 1 - 3/4.
+    tau, nu, _, _ = molchan_trajectory([2, 2, 1, 1], [1, 3, 1, 3], [1, 0, 0, 1])
+    assert area_skill_score(tau, nu, "staircase") == pytest.approx(0.25, abs=EXACT)
+    # A constant alarm function: only the all-or-nothing alarm, every event at τ = 1.
+    tau, nu, _, _ = molchan_trajectory(np.zeros(5), np.ones(5), [1, 0, 2, 0, 0])
+    assert area_skill_score(tau, nu, "staircase") == 0.0
+    with pytest.raises(ValueError, match="convention"):
+        area_skill_score(tau, nu, "simpson")
+
+
+def test_staircase_null_has_the_staircase_mean() -> None:
+    # Under random alarms each event counts at its group's end: E[ASS] = 1 - Σ Δτ_k τ_k.
+    tau = np.array([0.0, 0.1, 0.35, 1.0])
+    sims = ass_null_monte_carlo(tau, 20, 40_000, seed=4, convention="staircase")
+    expected = 1.0 - float(np.sum(np.diff(tau) * tau[1:]))
+    assert sims.mean() == pytest.approx(expected, abs=4 * sims.std() / math.sqrt(40_000))
+
+
+def test_all_miss_observation_has_p_one_in_both_conventions() -> None:
+    # Issue H: one alarm on 0.3 % of the weight, none of 15 events inside. The float32 null
+    # put the all-miss simulations 1e-8 below the float64 observation: p came out 0.049.
+    rng = np.random.default_rng(1)
+    for trial in range(20):
+        w = rng.uniform(0.5, 2.0, 500)
+        scores = np.zeros(500)
+        k = int(rng.integers(0, 500))
+        scores[k] = 1.0
+        w[k] = 0.003 * (w.sum() - w[k]) / (1 - 0.003)
+        events = np.zeros(500)
+        events[[i for i in rng.choice(500, 16, replace=False) if i != k][:15]] = 1
+        res = molchan(scores, events, w, n_simulations=2000, seed=trial)
+        assert res.ass.p_value == 1.0
+        assert res.skills["ass_staircase"].p_value == 1.0
+
+
+def test_one_p_per_statistic_named() -> None:
+    res = molchan([4, 3, 2, 1], [1, 0, 1, 0], [1, 2, 3, 4], n_simulations=200, seed=3)
+    for skill in res.skills.values():
+        assert skill.p_method
+        assert not any(key.startswith("p_") for key in skill.details)
+    assert "(1 + #{null >= observed}) / (1 + 200)" in res.ass.p_method
+    assert "verdict" in res.conventions
+
+
 def test_several_events_in_one_cell_count_as_several() -> None:
     _, nu, _, _ = molchan_trajectory([3, 2, 1], [1, 1, 1], [3, 0, 1])
     np.testing.assert_allclose(nu, [1, 0.25, 0.25, 0], atol=EXACT)
@@ -163,7 +212,7 @@ def test_random_alarms_and_random_catalogues_show_no_skill() -> None:
         events = _events(rng, area, 40)
         res = molchan(scores, events, area, n_simulations=500, seed=seed)
         p_values.append(res.ass.p_value)
-        assert res.skills["gain"].p_value > 0 and res.ass.details["p_analytic"] > 0
+        assert res.skills["gain"].p_value > 0 and np.isfinite(res.ass.details["z"])
     assert np.mean(np.asarray(p_values) > 0.05) >= 0.95
 
 
@@ -174,5 +223,6 @@ def test_a_planted_signal_is_found() -> None:
     # event density ∝ exp(3 score): expected gain at τ = 0.1 is e^2.85 / ((e^3 - 1)/3) ≈ 2.7
     events = _events(rng, area * np.exp(3.0 * scores), 40)
     res = molchan(scores, events, area, n_simulations=2000, seed=1)
-    assert res.ass.p_value < 0.01 and res.ass.details["p_analytic"] < 0.01
+    assert res.ass.p_value < 0.01 and stats.norm.sf(res.ass.details["z"]) < 0.01
+    assert res.skills["ass_staircase"].p_value < 0.01
     assert res.skills["gain"].statistic > 2 and res.skills["gain"].p_value < 0.01

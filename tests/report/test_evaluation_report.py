@@ -41,6 +41,10 @@ def test_report_holds_figures_nulls_and_words(tmp_path: Path) -> None:
                                    context={"catalogue": "synthetic"})
     text = path.read_text()
     assert "No alarm was active, so this run measures only the seismicity baseline" in text
-    assert text.count("<img src=\"data:image/png;base64,") == 5  # Molchan+null, ROC, reliability, epoch
+    # Molchan + its null, ROC, reliability, epoch rates + the epoch nulls
+    assert text.count("<img src=\"data:image/png;base64,") == 6
+    assert "the area skill scores of 500 random alarm functions with the same ties" in text
+    assert "how p was computed" in text and "Monte Carlo: (1 + #{null &gt;= observed})" in text
+    assert "staircase of Zechar &amp; Jordan (2008)" in text
     assert "under the null" in text and "Poisson N-Test" in text and "null random-times" not in text
     assert "Superposed epoch analysis" in text

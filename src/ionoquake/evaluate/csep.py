@@ -10,7 +10,9 @@ earthquake forecasts", Bull. Seismol. Soc. Am. 100(3), 1184-1195:
 * N-test -- total number, Poisson; δ₁ = P(N ≥ N_obs), δ₂ = P(N ≤ N_obs);
   p = 2 min(δ₁, δ₂) (two-sided; CSEP rejects when δ₁ or δ₂ < α/2);
 * L-test -- joint log-likelihood against catalogues simulated from the
-  forecast; γ = share of simulations with likelihood ≤ observed (one-sided);
+  forecast; γ = share of simulations with likelihood ≤ observed (one-sided;
+  kept in ``details``), p = (1 + #{≤ observed}) / (1 + n), the Monte Carlo p
+  of :func:`ionoquake.evaluate.pvalues.monte_carlo_p`;
 * S-test -- the same with the spatial forecast normalised to the observed number (ζ);
 * T-test -- information gain per event over a reference forecast (Rhoades et
   al. 2011, Acta Geophys. 59, 728-747), with its t-distribution null.
@@ -35,6 +37,7 @@ from numpy.typing import ArrayLike, NDArray
 from scipy import stats
 
 from ionoquake.errors import IonoquakeError
+from ionoquake.evaluate.pvalues import monte_carlo_p
 from ionoquake.evaluate.results import SkillResult, summarize_null
 from ionoquake.forecast.gridded import forecast_grid, forecast_rates
 
@@ -128,12 +131,18 @@ def csep_tests(forecast: xr.Dataset, catalog: pd.DataFrame, *,
     lt = pe.likelihood_test(fc, obs, num_simulations=n_simulations, seed=seed)
     st = pe.spatial_test(fc, obs, num_simulations=n_simulations, seed=seed)
     for key, res, what in (("L", lt, "gamma"), ("S", st, "zeta")):
-        null = summarize_null(res.test_distribution, kind="monte-carlo", seed=seed,
+        sims = np.asarray(res.test_distribution, dtype=float)
+        null = summarize_null(sims, kind="monte-carlo", seed=seed,
                               description=f"log-likelihoods of {n_simulations} catalogues "
                                           "simulated from the forecast")
-        out[key] = SkillResult(res.name, float(res.observed_statistic), null,
-                               float(res.quantile), "less", dict(conv),
-                               {what: float(res.quantile)})
+        # pyCSEP's quantile is #{sim <= obs}/n, 0 when no simulation reaches the observation;
+        # the one Monte Carlo p counts the observation as a draw and ties within rounding.
+        observed = float(res.observed_statistic)
+        p = monte_carlo_p(sims, observed, alternative="less")
+        out[key] = SkillResult(res.name, observed, null, p, "less", dict(conv),
+                               {what: float(res.quantile)},
+                               p_method=(f"Monte Carlo: (1 + #{{simulated <= observed}}) / "
+                                         f"(1 + {sims.size}) log-likelihoods"))
     if obs.event_count > 1:
         with np.errstate(invalid="ignore", divide="ignore"):  # 0/0 for identical forecasts
             res_t = pe.paired_t_test(fc, ref, obs, alpha=alpha)
@@ -148,7 +157,8 @@ def _n_test(res: Any, conv: dict[str, str]) -> SkillResult:
                           description=f"Poisson number of events with mean {mean:.4g}")
     return SkillResult(res.name, float(res.observed_statistic), null,
                        min(1.0, 2.0 * min(delta1, delta2)), "two-sided", dict(conv),
-                       {"delta1": delta1, "delta2": delta2})
+                       {"delta1": delta1, "delta2": delta2},
+                       p_method="Poisson, two-sided: 2 min(P(N >= obs), P(N <= obs))")
 
 
 def _t_test(res: Any, n_obs: int, conv: dict[str, str]) -> SkillResult:
@@ -166,7 +176,8 @@ def _t_test(res: Any, n_obs: int, conv: dict[str, str]) -> SkillResult:
     return SkillResult("T-test information gain per event", ig, null, p, "two-sided",
                        {**conv, "units": "nats per event"},
                        {"t_statistic": t_stat, "t_critical": t_crit, "alpha": alpha,
-                        "ig_lower": lower, "ig_upper": upper})
+                        "ig_lower": lower, "ig_upper": upper},
+                       p_method=f"Student t with {n_obs - 1} d.o.f., two-sided")
 
 
 def pycsep_molchan(rates: ArrayLike, event_counts: ArrayLike

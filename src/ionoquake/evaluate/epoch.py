@@ -39,11 +39,12 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from ionoquake.errors import IonoquakeError
+from ionoquake.evaluate.pvalues import monte_carlo_p
 from ionoquake.evaluate.results import EpochResult, SkillResult, as_tuple, summarize_null
 from ionoquake.geo import great_circle_km
 
-__all__ = ["NULL_CATALOGS", "EpochSetup", "epoch_setup", "null_catalog", "null_statistic",
-           "null_statistics", "superposed_epoch"]
+__all__ = ["NULL_CATALOGS", "EpochSetup", "epoch_setup", "epoch_test", "null_catalog",
+           "null_statistic", "null_statistics", "superposed_epoch"]
 
 NULL_CATALOGS = ("random-times", "random-locations-sphere", "random-locations-catalog",
                  "longitude-shift", "time-shuffle")
@@ -249,16 +250,32 @@ def superposed_epoch(anomalies: pd.DataFrame, events: pd.DataFrame, *,
     for name in nulls:
         sims = np.concatenate([null_statistics(setup, name, range(i, min(i + 100, n_null)), seed)
                                for i in range(0, n_null, 100)]) if n_null else np.zeros(0)
-        p = float((1 + np.count_nonzero(sims >= observed)) / (1 + n_null))
-        null = summarize_null(sims, kind="monte-carlo", seed=seed,
-                              description=f"window statistic of {n_null} '{name}' catalogues")
-        tests[name] = SkillResult("superposed epoch window rate", observed, null, p, "greater",
-                                  {"null": name, **conventions},
-                                  {"ratio_to_null_mean": observed / null.mean if null.mean
-                                   else float("nan")})
+        tests[name] = epoch_test(name, observed, sims, seed, conventions)
     return EpochResult(as_tuple(edges), as_tuple(distance_edges_km), as_tuple(rate),
                        as_tuple(low), as_tuple(high), band_level, n_events, tests,
                        conventions)
+
+
+def epoch_test(name: str, observed: float, sims: Float, seed: int,
+               conventions: dict[str, str]) -> SkillResult:
+    """The window statistic against the realisations ``sims`` of null catalogue ``name``.
+
+    Both are means of whole counts over the same number of events, computed the
+    same way in float64, so equal counts tie exactly; p is the one Monte Carlo
+    p of :func:`ionoquake.evaluate.pvalues.monte_carlo_p`.
+    """
+    n_null = int(np.size(sims))
+    p = monte_carlo_p(sims, observed) if n_null else 1.0
+    description = f"window statistic of {n_null} '{name}' catalogues"
+    null = (summarize_null(sims, kind="monte-carlo", seed=seed, description=description)
+            if n_null else summarize_null(kind="monte-carlo", seed=seed, mean=float("nan"),
+                                          std=float("nan"), description=description))
+    return SkillResult("superposed epoch window rate", observed, null, p, "greater",
+                       {"null": name, **conventions},
+                       {"ratio_to_null_mean": observed / null.mean if null.mean
+                        else float("nan")},
+                       p_method=(f"Monte Carlo: (1 + #{{null >= observed}}) / (1 + {n_null}) "
+                                 f"over {n_null} '{name}' catalogues"))
 
 
 def _bootstrap(counts: NDArray[np.int64], n_bootstrap: int, level: float, seed: int

@@ -12,14 +12,22 @@ Conventions (they change the numbers; every result names them):
 * ν, the miss rate, counts **target events** (several events in one cell count
   several times), ν = 1 − hits/N.
 * Cells with equal scores are alarmed together: the trajectory has one point per
-  distinct score. Between two points it is the straight line that a random
-  order inside the tied group gives on average, so a constant alarm function
-  lies exactly on ν = 1 − τ and scores ASS = 0.5. The area is computed exactly
-  on these segments (no resampling of τ).
-* ASS = 1 − ∫₀¹ ν dτ = 1 − mean over events of the τ at the midpoint of the
-  event's tied group. Under random alarms its mean is 1/2 and its variance is
-  1/(12 N) (N events) in the continuum limit; the exact tie-aware variance and a
-  Monte Carlo null are given too. ASS < 0.5 (worse than random) is reported as is.
+  distinct score. Between two points there are two conventions for the area
+  (:func:`area_skill_score`), and every result carries both:
+
+  - ``"ass"``, the **trapezoid** (straight segments): what a random order inside
+    the tied group gives on average, so a constant alarm function scores exactly
+    0.5 and the null mean is 1/2 whatever the ties. ASS = 1 − mean over events of
+    the τ at the midpoint of the event's tied group; under random alarms its
+    variance is 1/(12 N) (N events) in the continuum limit, and the exact
+    tie-aware variance is given too. **The verdict uses this one.**
+  - ``"ass_staircase"``, the **staircase** of Zechar & Jordan (2008): ν keeps its
+    value across a tied group and drops at its end (the lowest miss rate
+    reachable at alarm fraction ≤ τ); each event counts at its group's end.
+
+  Each is tested against its own Monte Carlo null (random alarm functions with
+  the same ties, float64, p by :func:`ionoquake.evaluate.pvalues.monte_carlo_p`):
+  one p per statistic. ASS < 0.5 (worse than random) is reported as is.
 * Probability gain G = (1 − ν)/τ and Hanssen–Kuipers R = (1 − ν) − F (F the
   alarmed share of the event-free weight) are read at a stated τ, either
   interpolated along the trajectory or at a named threshold.
@@ -37,6 +45,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy import special, stats
 
+from ionoquake.evaluate.pvalues import monte_carlo_p
 from ionoquake.evaluate.results import (
     NULL_QUANTILES,
     MolchanResult,
@@ -46,6 +55,7 @@ from ionoquake.evaluate.results import (
 )
 
 __all__ = [
+    "ASS_CONVENTIONS",
     "area_skill_score",
     "ass_null_monte_carlo",
     "binomial_p_value",
@@ -116,14 +126,37 @@ def _check(scores: ArrayLike, weights: ArrayLike, events: ArrayLike
     return s, w, n
 
 
-def area_skill_score(tau: ArrayLike, nu: ArrayLike) -> float:
-    """ASS = 1 − ∫ν dτ over the whole trajectory (exact on its straight segments)."""
+ASS_CONVENTIONS = ("trapezoid", "staircase")
+
+
+def area_skill_score(tau: ArrayLike, nu: ArrayLike, convention: str = "trapezoid") -> float:
+    """ASS = 1 − ∫ν dτ over the whole trajectory, in one of two conventions for tied cells.
+
+    ``"trapezoid"``
+        Straight segments between the trajectory's points: the average over a
+        random order of the cells inside each tied group, so a constant alarm
+        function scores exactly 1/2 and random alarms score 1/2 on average
+        whatever the ties (the area pyCSEP 0.8.0 integrates with the trapezoid
+        rule). ionoquake's verdicts use this one.
+    ``"staircase"``
+        ν(τ) is the lowest miss rate reachable with an alarm fraction ≤ τ: ν keeps
+        its value across a tied group and drops at its end (the step function of
+        Zechar & Jordan 2008, GJI 172, 715-724). Ties cost skill: a constant
+        alarm function scores 0, and random alarms score Σ Δτ_k (1 − τ_k) on average.
+
+    Both equal 1 − mean over events of the τ at which the event's tied group is
+    counted (its midpoint or its end); without ties and with fine cells they agree.
+    """
     t, v = np.asarray(tau, dtype=float), np.asarray(nu, dtype=float)
-    return float(1.0 - np.sum(np.diff(t) * 0.5 * (v[1:] + v[:-1])))
+    if convention == "trapezoid":
+        return float(1.0 - np.sum(np.diff(t) * 0.5 * (v[1:] + v[:-1])))
+    if convention == "staircase":
+        return float(1.0 - np.sum(np.diff(t) * v[:-1]))
+    raise ValueError(f"ASS convention {convention!r}: use one of {', '.join(ASS_CONVENTIONS)}")
 
 
 def ass_null_variance(tau: ArrayLike, n_events: int) -> float:
-    """Exact variance of the ASS under random alarms with this trajectory's ties.
+    """Exact variance of the (trapezoid) ASS under random alarms with this trajectory's ties.
 
     Each event falls in tied group k with probability Δτ_k and is counted at the
     group's midpoint m_k, so Var(ASS) = (Σ Δτ_k m_k² − 1/4)/N; without ties and
@@ -135,7 +168,8 @@ def ass_null_variance(tau: ArrayLike, n_events: int) -> float:
 
 
 def ass_null_monte_carlo(tau: ArrayLike, n_events: int, n_simulations: int = 10_000,
-                         seed: int | np.random.SeedSequence = 0) -> Float:
+                         seed: int | np.random.SeedSequence = 0,
+                         convention: str = "trapezoid") -> Float:
     """Area skill scores of random alarm functions, against the same tie structure.
 
     Under the null the alarm function knows nothing about where the target
@@ -143,7 +177,9 @@ def ass_null_monte_carlo(tau: ArrayLike, n_events: int, n_simulations: int = 10_
     (its share of the reference measure). The events are thrown that way and
     the ASS is recomputed; this has the distribution of the ASS of a random
     alarm function and costs O(n_simulations · N) instead of O(n_simulations ·
-    n_cells).
+    n_cells). Everything is float64, the precision of the observed ASS, so a
+    simulation that scores exactly as the observation ties with it (compare
+    with :func:`ionoquake.evaluate.pvalues.monte_carlo_p`).
 
     Parameters
     ----------
@@ -155,50 +191,59 @@ def ass_null_monte_carlo(tau: ArrayLike, n_events: int, n_simulations: int = 10_
         Number of random alarm functions.
     seed
         Seed or :class:`numpy.random.SeedSequence`.
+    convention
+        ``"trapezoid"`` or ``"staircase"`` (see :func:`area_skill_score`).
 
     Returns
     -------
     numpy.ndarray
-        ``n_simulations`` area skill scores.
+        ``n_simulations`` area skill scores (float64).
     """
     t = np.asarray(tau, dtype=float)
-    table = _MidpointTable(t)
+    if convention == "trapezoid":
+        table = _GroupTable(t, 0.5 * (t[1:] + t[:-1]))
+    elif convention == "staircase":
+        table = _GroupTable(t, t[1:])
+    else:
+        raise ValueError(f"ASS convention {convention!r}: use one of "
+                         f"{', '.join(ASS_CONVENTIONS)}")
     rng = np.random.default_rng(seed)
     out = np.empty(n_simulations)
-    chunk = max(1, 2_000_000 // max(n_events, 1))  # keep temporaries in cache
+    chunk = max(1, 1_000_000 // max(n_events, 1))  # keep temporaries in cache
     for start in range(0, n_simulations, chunk):
         stop = min(start + chunk, n_simulations)
-        u = rng.random((stop - start, n_events), dtype=np.float32)
-        out[start:stop] = 1.0 - table.midpoints(u).mean(axis=1, dtype=np.float64)
+        u = rng.random((stop - start, n_events))
+        out[start:stop] = 1.0 - table.points(u).mean(axis=1)
     return out
 
 
-class _MidpointTable:
-    """τ-midpoint of the tied group holding each uniform draw u (τ_k ≤ u < τ_k+1).
+class _GroupTable:
+    """The τ at which a uniform draw u is counted: the point of its tied group (τ_k ≤ u < τ_k+1).
 
     A lookup table over [0, 1) answers draws whose table bin holds no group
     edge; only the rest go through a binary search (10× slower per draw).
+    Everything is float64.
     """
 
-    def __init__(self, tau: Float) -> None:
-        self.mid = 0.5 * (tau[1:] + tau[:-1])
-        self.edges = tau[1:-1].astype(np.float32)
+    def __init__(self, tau: Float, points: Float) -> None:
+        self.point = np.asarray(points, dtype=float)
+        self.edges = np.asarray(tau[1:-1], dtype=float)
         self.size = int(min(1 << 20, max(1024, 1 << int(np.ceil(np.log2(16 * tau.size))))))
         grid = np.arange(self.size + 1, dtype=np.float64) / self.size
-        lo = np.searchsorted(self.edges, grid[:-1].astype(np.float32), side="right")
-        hi = np.searchsorted(self.edges, grid[1:].astype(np.float32), side="left")
+        lo = np.searchsorted(self.edges, grid[:-1], side="right")
+        hi = np.searchsorted(self.edges, grid[1:], side="left")
         self.exact = lo == hi
-        self.value = self.mid[lo].astype(np.float32)
+        self.value = self.point[lo]
 
-    def midpoints(self, u: NDArray[np.float32]) -> NDArray[np.float32]:
-        b = (u * np.float32(self.size)).astype(np.intp)
+    def points(self, u: Float) -> Float:
+        b = (u * self.size).astype(np.intp)
         np.minimum(b, self.size - 1, out=b)
         vals = self.value[b]
         flat_b, flat_v = b.reshape(-1), vals.reshape(-1)
         todo = np.flatnonzero(~self.exact[flat_b])
         if todo.size:
             k = np.searchsorted(self.edges, u.reshape(-1)[todo], side="right")
-            flat_v[todo] = self.mid[k]
+            flat_v[todo] = self.point[k]
         return vals
 
 
@@ -267,41 +312,61 @@ def molchan(scores: ArrayLike, events: ArrayLike, weights: ArrayLike, *,
     """
     tau, nu, thr, far = molchan_trajectory(scores, weights, events)
     n_events = round(float(np.asarray(events, dtype=float).sum()))
-    ass = area_skill_score(tau, nu)
     conventions = {
         "tau": f"{weighting}-weighted fraction of the alarmable region",
         "nu": "fraction of target events missed (events, not cells)",
-        "ties": "cells with equal score alarmed together; straight segment between points",
-        "ass": "1 - integral of nu dtau, exact on the segments (Zechar & Jordan 2008)",
+        "ties": "cells with equal score alarmed together",
     }
-    skills = {"ass": _ass_skill(ass, tau, n_events, n_simulations, seed, alpha, conventions)}
+    skills = {
+        "ass": _ass_skill(tau, nu, n_events, n_simulations, seed, alpha, conventions,
+                          "trapezoid"),
+    }
+    if n_simulations > 0:
+        skills["ass_staircase"] = _ass_skill(tau, nu, n_events, n_simulations, seed + 7919,
+                                             alpha, conventions, "staircase")
     skills.update(_gain_and_r(tau, nu, thr, far, n_events, at_tau, at_threshold, alpha))
     return MolchanResult(as_tuple(tau), as_tuple(nu), as_tuple(thr), as_tuple(far), n_events,
-                         skills, conventions)
+                         skills, {**conventions, "ass": _ASS_WORDS["trapezoid"],
+                                  "verdict": "the trapezoid ASS ('ass') and its Monte Carlo p"})
 
 
-def _ass_skill(ass: float, tau: Float, n_events: int, n_simulations: int, seed: int,
-               alpha: float, conventions: dict[str, str]) -> SkillResult:
-    sd = math.sqrt(1.0 / (12.0 * n_events))
-    p_analytic = float(stats.norm.sf((ass - 0.5) / sd))
-    details = {"n_events": float(n_events), "z": (ass - 0.5) / sd,
-               "p_analytic": p_analytic,
-               "tie_aware_std": math.sqrt(max(ass_null_variance(tau, n_events), 0.0))}
+_ASS_WORDS = {
+    "trapezoid": ("1 - integral of nu dtau on straight segments between the trajectory's "
+                  "points (random order inside tied groups on average; trapezoid rule)"),
+    "staircase": ("1 - integral of nu dtau on the staircase: nu keeps its value across a tied "
+                  "group and drops at its end (Zechar & Jordan 2008)"),
+}
+
+
+def _ass_skill(tau: Float, nu: Float, n_events: int, n_simulations: int, seed: int,
+               alpha: float, conventions: dict[str, str], convention: str) -> SkillResult:
+    ass = area_skill_score(tau, nu, convention)
+    conv = {**conventions, "ass": _ASS_WORDS[convention]}
+    details: dict[str, float] = {"n_events": float(n_events)}
+    if convention == "trapezoid":
+        sd = math.sqrt(1.0 / (12.0 * n_events))
+        details.update({"z": (ass - 0.5) / sd,
+                        "tie_aware_std": math.sqrt(max(ass_null_variance(tau, n_events), 0.0))})
     if n_simulations > 0:
-        sims = ass_null_monte_carlo(tau, n_events, n_simulations, seed)
-        p_mc = float((1 + np.count_nonzero(sims >= ass)) / (1 + n_simulations))
+        sims = ass_null_monte_carlo(tau, n_events, n_simulations, seed, convention)
+        p = monte_carlo_p(sims, ass)
         null = summarize_null(sims, kind="monte-carlo", seed=seed, description=(
             "ASS of random alarm functions: each target event falls in a tied score group "
             "with probability equal to its share of the reference measure"))
-        details["p_monte_carlo"] = p_mc
-        p = p_mc
-    else:
+        how = (f"Monte Carlo: (1 + #{{null >= observed}}) / (1 + {n_simulations}), "
+               f"{n_simulations} random alarm functions, float64, ties counted")
+    elif convention == "trapezoid":
+        sd = math.sqrt(1.0 / (12.0 * n_events))
+        p = float(stats.norm.sf((ass - 0.5) / sd))
         null = summarize_null(kind="analytic-normal", mean=0.5, std=sd, description=(
             "random alarms: ASS ~ Normal(1/2, 1/(12 N)), N target events"),
             quantiles=[float(stats.norm.ppf(q, 0.5, sd)) for q in NULL_QUANTILES])
-        p = p_analytic
+        how = "normal approximation Normal(1/2, 1/(12 N)) (no Monte Carlo asked)"
+    else:
+        raise ValueError("the staircase ASS has no analytic null here: give n_simulations > 0")
     details["significant_at_alpha"] = float(p <= alpha)
-    return SkillResult("area skill score", ass, null, p, "greater", dict(conventions), details)
+    name = "area skill score" if convention == "trapezoid" else "area skill score (staircase)"
+    return SkillResult(name, ass, null, p, "greater", conv, details, p_method=how)
 
 
 def _gain_and_r(tau: Float, nu: Float, thr: Float, far: Float, n_events: int,
@@ -329,9 +394,11 @@ def _gain_and_r(tau: Float, nu: Float, thr: Float, far: Float, n_events: int,
     r_null = summarize_null(kind="exact-binomial", mean=0.0, std=sd_h / n_events,
                             description=f"R score of random alarms covering tau = {t:.4g}")
     gain = (1.0 - v) / t if t > 0 else math.nan
+    how = (f"exact binomial: P(X >= {hits:.4g}) for X ~ Binomial({n_events}, {t:.4g}) "
+           "(regularized incomplete beta between whole hits)")
     return {
         "gain": SkillResult("probability gain (1 - nu)/tau", gain, gain_null, p, "greater",
-                            conv, det),
+                            conv, det, p_method=how),
         "r_score": SkillResult("R score (Hanssen-Kuipers)", (1.0 - v) - f, r_null, p,
-                               "greater", conv, det),
+                               "greater", conv, det, p_method=how),
     }

@@ -76,7 +76,8 @@ def roc_diagram(probability: ArrayLike, outcome: ArrayLike) -> CurveResult:
     skill = SkillResult("area under the ROC curve", auc, null, float(test.pvalue), "greater",
                         {"ties": "equal probabilities form one ROC point",
                          "p-value": "one-sided Mann-Whitney U, normal approximation"},
-                        {"n_event_cells": float(n1), "n_empty_cells": float(n0)})
+                        {"n_event_cells": float(n1), "n_empty_cells": float(n0)},
+                        p_method="one-sided Mann-Whitney U, normal approximation with ties")
     return CurveResult("roc", as_tuple(far), as_tuple(hit), "false-alarm rate F",
                        "hit rate H", (), (), (), {"auc": skill},
                        {"cells": "unweighted; one outcome per cell (>= 1 event)"})
@@ -122,7 +123,8 @@ def reliability_diagram(probability: ArrayLike, outcome: ArrayLike, *,
         summarize_null(kind="analytic-normal", mean=mean_b, std=sd_b, description=(
             "Brier score if outcomes were drawn from the forecast itself (calibrated)")),
         p_cal, "two-sided", {"meaning": "small p: not calibrated (Spiegelhalter Z test)"},
-        {"n_cells": float(p.size), "spiegelhalter_z": z})}
+        {"n_cells": float(p.size), "spiegelhalter_z": z},
+        p_method="Spiegelhalter Z of the Brier score, normal approximation, two-sided")}
     if reference is not None:
         r = np.asarray(reference, dtype=float).ravel()
         d = (r - o) ** 2 - (p - o) ** 2  # > 0 where the forecast beats the reference
@@ -134,7 +136,8 @@ def reliability_diagram(probability: ArrayLike, outcome: ArrayLike, *,
                 "no improvement over the reference: mean per-cell Brier difference 0 "
                 "(cells treated as independent)")),
             float(stats.norm.sf(d.mean() / se)) if se > 0 else 1.0, "greater",
-            {"reference": "baseline probabilities"}, {"brier_reference": brier_ref})
+            {"reference": "baseline probabilities"}, {"brier_reference": brier_ref},
+            p_method="paired per-cell Brier differences, one-sided normal approximation")
     return CurveResult("reliability", as_tuple(mean_p), as_tuple(freq),
                        "mean forecast probability", "observed frequency", as_tuple(low),
                        as_tuple(high), as_tuple(count[keep]), skills,

@@ -42,6 +42,9 @@ __all__ = [
 #: Quantiles of a null distribution that every :class:`NullSummary` reports.
 NULL_QUANTILES = (0.005, 0.025, 0.05, 0.5, 0.95, 0.975, 0.995)
 
+#: Most distinct values a :class:`NullSummary` keeps before binning its samples.
+MAX_DISTINCT = 400
+
 
 def _floats(values: ArrayLike) -> tuple[float, ...]:
     return tuple(float(v) for v in np.asarray(values, dtype=float).ravel())
@@ -128,6 +131,13 @@ class NullSummary(_Record):
         Mean and standard deviation of the null distribution.
     quantiles
         ``{q: value}`` for the probabilities of :data:`NULL_QUANTILES`, as strings.
+    values, counts
+        The sampled distribution itself, for histograms and ECDFs: the distinct
+        sample values and how many samples took each, or, past
+        :data:`MAX_DISTINCT` distinct values, the means of equal-count bins of
+        the sorted samples (``binned``). Empty for an analytic null.
+    binned
+        Whether ``values`` are bin means rather than the distinct values.
     """
 
     kind: str
@@ -137,6 +147,16 @@ class NullSummary(_Record):
     mean: float
     std: float
     quantiles: dict[str, float] = field(default_factory=dict)
+    values: tuple[float, ...] = ()
+    counts: tuple[float, ...] = ()
+    binned: bool = False
+
+    def sf(self, x: float) -> float:
+        """Share of the kept samples ≥ ``x`` (from ``values``/``counts``; NaN if analytic)."""
+        if not self.values:
+            return math.nan
+        v, c = np.asarray(self.values), np.asarray(self.counts)
+        return float(c[v >= x].sum() / c.sum())
 
 
 @dataclass(frozen=True)
@@ -160,6 +180,8 @@ class SkillResult(_Record):
         The choices that change the number, in words (``{"tau": "area-weighted"}``).
     details
         Further numbers (e.g. ``{"tau": 0.1}`` for a gain read at τ = 0.1).
+    p_method
+        How ``p_value`` was computed, in words (the one p of this statistic).
     """
 
     name: str
@@ -169,6 +191,7 @@ class SkillResult(_Record):
     alternative: str = "greater"
     conventions: dict[str, str] = field(default_factory=dict)
     details: dict[str, float] = field(default_factory=dict)
+    p_method: str = ""
     _nested = {"null": ("one", NullSummary)}  # noqa: RUF012 -- class attribute, not a field
 
     def significant(self, alpha: float = 0.05) -> bool:
@@ -309,14 +332,28 @@ def summarize_null(samples: ArrayLike | None = None, *, kind: str, description: 
     if samples is not None:
         x = np.asarray(samples, dtype=float).ravel()
         q = np.quantile(x, NULL_QUANTILES)
+        values, counts, binned = _distribution(x)
         return NullSummary(kind, description, int(x.size), seed, float(x.mean()),
                            float(x.std(ddof=1)) if x.size > 1 else 0.0,
-                           {f"{p:g}": float(v) for p, v in zip(NULL_QUANTILES, q, strict=True)})
+                           {f"{p:g}": float(v) for p, v in zip(NULL_QUANTILES, q, strict=True)},
+                           values, counts, binned)
     if mean is None or std is None:
         raise ValueError("an analytic null needs mean and std")
     qs = {} if quantiles is None else {
         f"{p:g}": float(v) for p, v in zip(NULL_QUANTILES, quantiles, strict=True)}
     return NullSummary(kind, description, 0, seed, float(mean), float(std), qs)
+
+
+def _distribution(x: NDArray[np.float64]
+                  ) -> tuple[tuple[float, ...], tuple[float, ...], bool]:
+    """Distinct values and counts of ``x``, or equal-count bin means past MAX_DISTINCT."""
+    if x.size == 0:
+        return (), (), False
+    values, counts = np.unique(x, return_counts=True)
+    if values.size <= MAX_DISTINCT:
+        return as_tuple(values), as_tuple(counts), False
+    parts = np.array_split(np.sort(x), MAX_DISTINCT)
+    return (tuple(float(p.mean()) for p in parts), tuple(float(p.size) for p in parts), True)
 
 
 def as_tuple(values: ArrayLike) -> tuple[float, ...]:

@@ -17,7 +17,8 @@ from scipy import stats
 from ionoquake.evaluate.molchan import confidence_bound_nu
 from ionoquake.evaluate.results import CurveResult, EpochResult, MolchanResult, SkillResult
 
-__all__ = ["epoch_figure", "molchan_figure", "null_figure", "reliability_figure", "roc_figure"]
+__all__ = ["epoch_figure", "epoch_nulls_figure", "molchan_figure", "null_figure",
+           "reliability_figure", "roc_figure"]
 
 
 def molchan_figure(result: MolchanResult, *, title: str = "Molchan diagram",
@@ -45,8 +46,56 @@ def molchan_figure(result: MolchanResult, *, title: str = "Molchan diagram",
 
 
 def null_figure(skill: SkillResult, *, title: str | None = None) -> Figure:
-    """The null distribution (normal with its mean and sd; Monte Carlo quantiles marked)
-    with the observed statistic and its p-value."""
+    """The null distribution that the p-value was computed from, with the observation.
+
+    A Monte Carlo null is drawn as it was sampled: a histogram of the simulated
+    values (left) and their survival function P(null ≥ x) (right), on which the
+    observed value reads off the p-value. An analytic normal with the same mean
+    and sd is drawn only as a labelled overlay. An analytic null is drawn as its
+    density.
+    """
+    null = skill.null
+    observed = skill.statistic
+    if not null.values:
+        return _analytic_null_figure(skill, title)
+    values, counts = np.asarray(null.values), np.asarray(null.counts)
+    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(8.4, 2.9), layout="constrained")
+    lo, hi = min(values.min(), observed), max(values.max(), observed)
+    pad = 0.04 * (hi - lo) if hi > lo else 0.01
+    if null.binned:
+        edges = np.histogram_bin_edges(values, bins=40, range=(values.min(), values.max()))
+        ax.hist(values, bins=edges, weights=counts / counts.sum() / np.diff(edges)[0],
+                color="0.7", label=f"{null.n_samples} simulated values")
+        ylabel = "density"
+    else:
+        width = np.min(np.diff(values)) * 0.8 if values.size > 1 else 0.01
+        ax.bar(values, counts / counts.sum(), width=width, color="0.6",
+               label=f"{null.n_samples} simulated values ({values.size} distinct)")
+        ylabel = "share of simulations"
+    if np.isfinite(null.std) and null.std > 0:
+        x = np.linspace(lo - pad, hi + pad, 400)
+        scale = 1.0 if null.binned else (np.min(np.diff(values)) if values.size > 1 else 1.0)
+        ax.plot(x, stats.norm.pdf(x, null.mean, null.std) * scale, color="0.3",
+                linestyle="--", linewidth=1,
+                label=f"normal overlay (mean {null.mean:.4g}, sd {null.std:.3g}; not used)")
+    ax.axvline(observed, color="C3", linewidth=2, label=f"observed {observed:.4g}")
+    ax.set(xlim=(lo - pad, hi + pad), xlabel=skill.name, ylabel=ylabel,
+           title=title or skill.name)
+    ax.legend(fontsize=6.5)
+    surv = 1.0 - np.r_[0.0, np.cumsum(counts)[:-1]] / counts.sum()  # P(null >= value)
+    ax2.step(values, surv, where="post", color="0.3", label="P(null ≥ x), simulated")
+    ax2.axvline(observed, color="C3", linewidth=2)
+    direction = {"greater": "≥", "less": "≤"}.get(skill.alternative, "as extreme as")
+    ax2.axhline(skill.p_value, color="C3", linestyle=":",
+                label=f"p = {skill.p_value:.3g} = P(null {direction} observed), "
+                      "observation counted")
+    ax2.set(xlim=(lo - pad, hi + pad), ylim=(0, 1.02), xlabel=skill.name,
+            title="survival function of the null")
+    ax2.legend(fontsize=6.5)
+    return fig
+
+
+def _analytic_null_figure(skill: SkillResult, title: str | None) -> Figure:
     fig, ax = plt.subplots(figsize=(5.6, 2.6), layout="constrained")
     null = skill.null
     if np.isfinite(null.std) and null.std > 0:
@@ -55,9 +104,6 @@ def null_figure(skill: SkillResult, *, title: str | None = None) -> Figure:
         x = np.linspace(lo, hi, 400)
         ax.fill_between(x, stats.norm.pdf(x, null.mean, null.std), color="0.85",
                         label=f"null: {null.kind}, mean {null.mean:.3g}, sd {null.std:.3g}")
-    for q in ("0.025", "0.975"):
-        if q in null.quantiles:
-            ax.axvline(null.quantiles[q], color="0.4", linestyle=":", linewidth=1)
     ax.axvline(skill.statistic, color="C3", linewidth=2,
                label=f"observed {skill.statistic:.4g}, p = {skill.p_value:.3g}")
     ax.set(title=title or skill.name, yticks=[])
@@ -118,4 +164,22 @@ def epoch_figure(result: EpochResult, *, title: str = "Superposed epoch analysis
         ax.plot([], [], " ", label=f"null {name}: p = {test.p_value:.3g}")
     ax.set(xlabel="days from earthquake", ylabel="anomalies per event per day", title=title)
     ax.legend(fontsize=7)
+    return fig
+
+
+def epoch_nulls_figure(result: EpochResult) -> Figure:
+    """One panel per null catalogue: the simulated window statistics and the observed one."""
+    tests = [(name, t) for name, t in result.tests.items() if t.null.values]
+    fig, axes = plt.subplots(1, max(len(tests), 1), figsize=(2.3 * max(len(tests), 1), 2.6),
+                             layout="constrained", sharey=True, squeeze=False)
+    for ax, (name, test) in zip(axes[0], tests, strict=False):
+        values, counts = np.asarray(test.null.values), np.asarray(test.null.counts)
+        ax.hist(values, bins=min(30, max(values.size, 1)), weights=counts / counts.sum(),
+                color="0.6")
+        ax.axvline(test.statistic, color="C3", linewidth=2)
+        ax.set_title(f"{name}\np = {test.p_value:.3g}", fontsize=7)
+        ax.tick_params(labelsize=6)
+        ax.set_xlabel("anomalies per event", fontsize=6)
+    axes[0][0].set_ylabel("share of null catalogues", fontsize=7)
+    fig.suptitle("window statistic under each null catalogue (red: observed)", fontsize=8)
     return fig

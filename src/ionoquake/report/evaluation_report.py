@@ -22,6 +22,7 @@ from ionoquake.evaluate.forecast_run import RunEvaluation
 from ionoquake.evaluate.results import EpochResult, MolchanResult, SkillResult
 from ionoquake.report.evaluation_figures import (
     epoch_figure,
+    epoch_nulls_figure,
     molchan_figure,
     null_figure,
     reliability_figure,
@@ -46,8 +47,9 @@ def describe_skill(skill: SkillResult, *, alpha: float = 0.05) -> str:
     p = f"p = {skill.p_value:.3g}"
     if null.kind == "monte-carlo" and skill.p_value <= 1.0 / (null.n_samples + 1) + 1e-15:
         p = f"p ≤ {skill.p_value:.3g} (no one of {null.n_samples} null samples reached it)"
+    how = f"; {skill.p_method}" if skill.p_method else ""
     return (f"{skill.name} = {skill.statistic:.4g}; under the null ({null.description}) "
-            f"it would be {spread}; {p} ({skill.alternative}), "
+            f"it would be {spread}; {p} ({skill.alternative}{how}), "
             f"so it is {verdict} at the {alpha:g} level.")
 
 
@@ -60,13 +62,13 @@ def _img(fig: Figure) -> str:
 
 def _table(skills: Mapping[str, SkillResult]) -> str:
     rows = ["<tr><th>statistic</th><th>value</th><th>null</th><th>null mean ± sd</th>"
-            "<th>p</th><th>conventions</th></tr>"]
+            "<th>p</th><th>how p was computed</th><th>conventions</th></tr>"]
     for s in skills.values():
         conv = "; ".join(f"{k}: {v}" for k, v in s.conventions.items())
         rows.append(f"<tr><td>{html.escape(s.name)}</td><td>{s.statistic:.4g}</td>"
                     f"<td>{html.escape(s.null.kind)}</td><td>{s.null.mean:.4g} ± "
                     f"{s.null.std:.3g}</td><td>{s.p_value:.3g}</td>"
-                    f"<td>{html.escape(conv)}</td></tr>")
+                    f"<td>{html.escape(s.p_method)}</td><td>{html.escape(conv)}</td></tr>")
     return "<table>" + "".join(rows) + "</table>"
 
 
@@ -80,6 +82,21 @@ def _molchan_section(result: MolchanResult, heading: str, baseline: str) -> str:
              f"{gain.details['hits']:.3g} of {result.n_events} target events inside); random "
              f"alarms of that size have gain 1, p = {gain.p_value:.3g}. The R score there is "
              f"{r.statistic:.3g} (0 for random alarms).</p>")
+    stair = result.skills.get("ass_staircase")
+    if stair is not None:
+        words += (f"<p>Two conventions exist for the area of tied cells. The verdict uses the "
+                  f"trapezoid ASS above (straight segments, the average over random orders "
+                  f"inside a tie, so random alarms score 0.5). On the staircase of Zechar &amp; "
+                  f"Jordan (2008), where a tied group counts only when all of it is alarmed, "
+                  f"the ASS is {stair.statistic:.4g} against {stair.null.mean:.4g} ± "
+                  f"{stair.null.std:.3g} for random alarms with the same ties, p = "
+                  f"{stair.p_value:.3g}.</p>")
+    if ass.null.values:
+        words += (f"<p>The figure below is the null the p-value comes from: the area skill "
+                  f"scores of {ass.null.n_samples} random alarm functions with the same ties. "
+                  f"The dashed normal curve is only the textbook approximation, drawn for "
+                  f"comparison; p = {ass.p_value:.3g} is the share of simulations at or above "
+                  f"the observed {ass.statistic:.4g}, the observation counted as one more.</p>")
     return (f"<h2>{html.escape(heading)}</h2>{words}"
             f"{_img(molchan_figure(result, title=heading))}"
             f"{_img(null_figure(ass, title='area skill score against random alarms'))}"
@@ -124,7 +141,8 @@ def render_evaluation_report(evaluation: RunEvaluation, *, epoch: EpochResult | 
     if epoch is not None:
         parts.append("<h2>Superposed epoch analysis</h2><p>"
                      + " ".join(html.escape(describe_skill(t)) for t in epoch.tests.values())
-                     + f"</p>{_img(epoch_figure(epoch))}{_table(epoch.tests)}")
+                     + f"</p>{_img(epoch_figure(epoch))}{_img(epoch_nulls_figure(epoch))}"
+                     f"{_table(epoch.tests)}")
     return (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(title)}"
             f"</title><style>{_CSS}</style></head><body>{''.join(parts)}</body></html>")
 

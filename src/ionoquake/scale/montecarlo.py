@@ -29,11 +29,12 @@ from ionoquake.evaluate.epoch import (
     NULL_CATALOGS,
     EpochSetup,
     epoch_setup,
+    epoch_test,
     null_statistics,
     superposed_epoch,
 )
 from ionoquake.evaluate.molchan import ass_null_monte_carlo
-from ionoquake.evaluate.results import EpochResult, SkillResult, summarize_null
+from ionoquake.evaluate.results import EpochResult
 
 #: Realisations per task: large enough that scheduling (~1 ms a task) is negligible.
 NULL_BATCH = 100
@@ -83,16 +84,9 @@ def superposed_epoch_on(client: Any, anomalies: pd.DataFrame, events: pd.DataFra
     setup = epoch_setup(anomalies, events, **{k: v for k, v in options.items() if k in setup_keys})
     base = superposed_epoch(anomalies, events, nulls=(), n_null=0, seed=seed, **options)
     observed = setup.statistic(setup.counts(setup.event_day, setup.event_lat, setup.event_lon))
-    tests = {}
-    for name in nulls:
-        sims = null_statistics_on(client, setup, name, n_null, seed)
-        p = float((1 + np.count_nonzero(sims >= observed)) / (1 + n_null))
-        null = summarize_null(sims, kind="monte-carlo", seed=seed,
-                              description=f"window statistic of {n_null} '{name}' catalogues")
-        tests[name] = SkillResult("superposed epoch window rate", observed, null, p, "greater",
-                                  {"null": name, **base.conventions},
-                                  {"ratio_to_null_mean": observed / null.mean if null.mean
-                                   else float("nan")})
+    tests = {name: epoch_test(name, observed, null_statistics_on(client, setup, name, n_null,
+                                                                 seed), seed, base.conventions)
+             for name in nulls}
     return dataclasses.replace(base, tests=tests)
 
 
