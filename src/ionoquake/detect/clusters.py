@@ -206,10 +206,11 @@ def _describe(labels: npt.NDArray[np.int32], sign: int, anomalies: xr.Dataset,
         "peak_dtec_percent": peak["dtec_percent"].to_numpy(),
         "peak_severity": peak["severity"].to_numpy()})
     epochs = cells[["label", "t"]].drop_duplicates()
-    epochs["code"] = codes[epochs["t"].to_numpy()]
-    by = epochs.groupby("label")["code"]
-    disturbed = by.apply(lambda c: (c == 1).mean()).to_numpy()
-    all_quiet = by.apply(lambda c: (c == 0).all()).to_numpy()
+    code = codes[epochs["t"].to_numpy()]
+    epochs["disturbed"], epochs["quiet"] = code == 1, code == 0
+    by = epochs.groupby("label", sort=True)
+    disturbed = by["disturbed"].mean().to_numpy()
+    all_quiet = by["quiet"].all().to_numpy()
     table["geomag"] = np.where(disturbed > 0, CLASSES[1],
                                np.where(all_quiet, CLASSES[0], CLASSES[2]))
     table["disturbed_fraction"] = disturbed

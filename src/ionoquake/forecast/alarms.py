@@ -36,7 +36,7 @@ from numpy.typing import NDArray
 from ionoquake.forecast.grid import ForecastError, Grid
 from ionoquake.geo import great_circle_km
 
-__all__ = ["ALARM_COLUMNS", "alarm_grid", "check_alarms", "empty_alarms"]
+__all__ = ["ALARM_COLUMNS", "alarm_footprints", "alarm_grid", "check_alarms", "empty_alarms"]
 
 #: Required columns of an alarm table, in order.
 ALARM_COLUMNS = ("issued", "start", "end", "lat", "lon", "radius_km", "score")
@@ -105,14 +105,28 @@ def alarm_grid(alarms: pd.DataFrame, grid: Grid, start: pd.Timestamp, end: pd.Ti
     n_lat, n_lon, _ = grid.shape
     score = np.full((n_lat, n_lon), -np.inf)
     gain = np.full((n_lat, n_lon), np.nan)
-    lat2, lon2 = np.meshgrid(grid.lat, grid.lon, indexing="ij")
     gains = (active["gain"].fillna(default_gain) if "gain" in active.columns
              else pd.Series(default_gain, index=active.index))
-    for (_, row), g in zip(active.iterrows(), gains, strict=True):
-        inside = great_circle_km(row["lat"], row["lon"], lat2, lon2) <= row["radius_km"]
-        ci, cj = grid.cell_of(row["lat"], row["lon"])
-        if ci >= 0:  # an alarm smaller than a cell still covers the cell it sits in
-            inside[ci, cj] = True
-        score = np.where(inside, np.maximum(score, row["score"]), score)
+    for inside, s, g in zip(alarm_footprints(active, grid), active["score"], gains,
+                            strict=True):
+        score = np.where(inside, np.maximum(score, s), score)
         gain = np.where(inside, np.fmax(gain, g), gain)
     return score, np.nan_to_num(gain, nan=1.0)
+
+
+def alarm_footprints(alarms: pd.DataFrame, grid: Grid) -> NDArray[np.bool_]:
+    """Which cells each alarm covers, shape ``(n_alarms, n_lat, n_lon)``.
+
+    A cell is covered when its centre lies within ``radius_km`` of the alarm
+    centre, or when it holds the alarm centre (so that an alarm smaller than a
+    cell is not lost).
+    """
+    lat, lon = alarms["lat"].to_numpy(float), alarms["lon"].to_numpy(float)
+    radius = alarms["radius_km"].to_numpy(float)
+    lat2, lon2 = np.meshgrid(grid.lat, grid.lon, indexing="ij")
+    out = np.asarray(great_circle_km(lat[:, None, None], lon[:, None, None], lat2, lon2)
+                     <= radius[:, None, None])
+    ci, cj = grid.cell_of(lat, lon)
+    inside = ci >= 0  # an alarm smaller than a cell still covers the cell it sits in
+    out[np.flatnonzero(inside), ci[inside], cj[inside]] = True
+    return out

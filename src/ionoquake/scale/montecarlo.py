@@ -6,6 +6,10 @@ whatever task computes it, so cutting the realisations into batches and running
 the batches on any workers in any order gives exactly the in-process statistics and
 p-values (:func:`superposed_epoch_on`).
 
+Time-shuffled ionospheres (:mod:`ionoquake.evaluate.shuffled_maps`): realisation
+``i`` permutes the map days from its own seed, so :func:`shuffled_maps_null_on`
+gives exactly the in-process values on any number of workers.
+
 Area-skill-score null of the Molchan diagram (:mod:`ionoquake.evaluate.molchan`):
 the in-process :func:`~ionoquake.evaluate.molchan.ass_null_monte_carlo` draws all
 simulations from one stream. :func:`ass_null_on` cuts them into batches of a fixed
@@ -34,12 +38,15 @@ from ionoquake.evaluate.epoch import (
     superposed_epoch,
 )
 from ionoquake.evaluate.molchan import ass_null_monte_carlo
-from ionoquake.evaluate.results import EpochResult
+from ionoquake.evaluate.results import EpochResult, SkillResult
+from ionoquake.evaluate.shuffled_maps import ShuffledMaps, shuffled_maps_test
 
 #: Realisations per task: large enough that scheduling (~1 ms a task) is negligible.
 NULL_BATCH = 100
 #: Simulations per task of the ASS null; part of the seeds, so fixed (not tuned per cluster).
 ASS_BATCH = 1000
+#: Shuffled ionospheres per task (each a whole detection, ~1 s on the demo's maps).
+SHUFFLE_BATCH = 4
 
 
 def null_statistics_on(client: Any, setup: EpochSetup, name: str, n_null: int, seed: int = 0,
@@ -113,3 +120,23 @@ def ass_null_on(client: Any, tau: ArrayLike, n_events: int, n_simulations: int =
                                              pure=False, retries=2)
                                for b, s in enumerate(sizes)])
     return np.concatenate(parts) if parts else np.zeros(0)
+
+
+def shuffled_maps_null_on(client: Any, null: ShuffledMaps, n_null: int, seed: int = 0,
+                          batch: int = SHUFFLE_BATCH) -> SkillResult:
+    """The real alarms' ASS against ``n_null`` time-shuffled ionospheres, on ``client``.
+
+    ``client`` None computes in-process. Realisation ``i`` is the same wherever it
+    runs, so the result equals the in-process one for any ``batch`` and cluster.
+    """
+    ranges = [range(i, min(i + batch, n_null)) for i in range(0, n_null, batch)]
+    if client is None:
+        parts = [null.statistics(r, seed) for r in ranges]
+    else:
+        shared = client.scatter(null, broadcast=True, hash=False)
+        parts = client.gather([client.submit(ShuffledMaps.statistics, shared, r, seed,
+                                             pure=False, retries=2,
+                                             key=f"shuffled-maps-{seed}-{r.start}-{r.stop}")
+                               for r in ranges])
+    sims = np.concatenate(parts) if parts else np.zeros(0)
+    return shuffled_maps_test(null, sims, seed=seed)
