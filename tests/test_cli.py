@@ -86,6 +86,7 @@ def test_demo_runs_offline_and_is_idempotent(tmp_path: Path) -> None:
     store = tmp_path / "store"
     before = {p: p.stat().st_mtime_ns for p in store.rglob("*")
               if p.is_file() and p.suffix != ".sqlite"}
+    assert store / "tables" / "ledger" / "evaluations.parquet" in before  # the run is counted
     second = _run("demo", "--output", str(tmp_path))
     assert second.returncode == 0, second.stderr
     assert "0 files written, 57 already there" in second.stdout
@@ -219,7 +220,10 @@ def test_evaluate_command(bundled_data: Path, tmp_path: Path) -> None:
                                  "--learning-days", "90", "--out", str(tmp_path / "ev")])
     assert result.exit_code == 0, result.output
     assert result.output.startswith("1 alarms, ")
+    assert "1 configuration tried on these targets, retrospective, exploratory)" in result.output
     assert (tmp_path / "ev" / "evaluation.html").exists()
+    info = runner.invoke(app, ["info", "--store", str(store)])
+    assert "ledger       1 evaluation record: 1 configuration tried on 1 target set" in info.output
     rules.write_text("[alarms]\ntarget_magnitud = 6.0\n")
     bad = _run("evaluate", "--clusters", str(tmp_path / "clusters.csv"), "--start", "2001-01-05",
                "--end", "2001-01-20", "--rules", str(rules), "--store", str(store))

@@ -319,8 +319,14 @@ def evaluate(
     output: OutOption = Path("evaluate-output"),
     scheduler: SchedulerOption = None,
     workers: WorkersOption = None,
+    label: Annotated[str, typer.Option(
+        help="What the run is for in the archive's ledger (main, sensitivity, ...).")] = "main",
 ) -> None:
-    """Alarms from anomaly clusters -> daily forecasts -> Molchan, gain, CSEP tests, report."""
+    """Alarms from anomaly clusters -> daily forecasts -> Molchan, gain, CSEP tests, report.
+
+    Every run is recorded in the archive's ledger; the ASS p-value is corrected (Holm)
+    over every configuration tried on the same target events.
+    """
     import pandas as pd
 
     from ionoquake.evaluate.alarm_run import evaluate_clusters, headline
@@ -338,12 +344,17 @@ def evaluate(
             out.print(describe(client))
         run = evaluate_clusters(read_catalog(root), table, alarm_rules, str(first), str(last),
                                 output, grid_step_deg=grid_step, learning_days=learning_days,
-                                store=root, client=client)
+                                store=root, client=client, label=label)
     h = headline(run)
     if h.get("gain") is None:
         out.print(f"{h['alarms']} alarms, {h['targets']} targets: no alarm was active; "
                   f"report {run.report}")
         return
+    n = h["configurations_tried"]
+    tried = ("number of configurations tried unknown" if n is None else
+             f"{n} configuration{'' if n == 1 else 's'} tried on these targets")
     out.print(f"{h['alarms']} alarms, {h['targets']} targets: gain {h['gain']} "
-              f"(p = {h['gain_p']}), ASS {h['ass']} (p = {h['ass_p']}); report {run.report}")
+              f"(p = {h['gain_p']}), ASS {h['ass']} (p = {h['ass_p']}; family-wise "
+              f"{h['ass_p_family']}, {tried}, {run.family.registration.status}); "
+              f"report {run.report}")
 

@@ -15,6 +15,13 @@ anomaly (:mod:`ionoquake.detect.along_track`) becomes an alarm (:mod:`ionoquake.
 Clusters can be filtered by sign, size, duration, area (global-scale clusters are
 changes of the whole ionosphere, not local precursors) and geomagnetic state.
 
+**Pre-registration.** ``rules_hash`` is the SHA-256 of the canonical JSON of the rule
+fields: the same rules give the same hash in every process, whatever the TOML
+spelling (``5`` or ``5.0``). ``frozen_at`` says when the rules were fixed (UTC; an
+offset date-time, a local one taken as UTC, or a date meaning its midnight); it is
+not a rule and does not change the hash. Rules frozen after the evaluated window
+began make a retrospective, exploratory run (:mod:`ionoquake.evaluate.family`).
+
 Example ``alarms.toml``::
 
     [alarms]
@@ -29,13 +36,15 @@ Example ``alarms.toml``::
     target_magnitude = 6.0
     radius_km = 500.0          # used with region = "fixed"
     gain = 3.0                 # rate gain inside an alarm (forecast models)
+    frozen_at = 2000-11-01T00:00:00Z  # optional: when these rules were fixed (UTC)
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import tomllib
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +54,7 @@ import pandas as pd
 from ionoquake.forecast.alarms import ALARM_COLUMNS, check_alarms, empty_alarms
 from ionoquake.forecast.grid import ForecastError
 from ionoquake.geo import dobrovolsky_radius_km
+from ionoquake.store.provenance import json_sha256
 
 _CHOICES = {"sign": ("positive", "negative", "both"), "geomagnetic": ("quiet", "any"),
             "region": ("dobrovolsky", "fixed")}
@@ -65,8 +75,15 @@ class AlarmRules:
     target_magnitude: float = 6.0
     radius_km: float = 500.0
     gain: float = 3.0
+    frozen_at: pd.Timestamp | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if f.name == "frozen_at":
+                object.__setattr__(self, f.name, None if value is None else _utc(value))
+            elif isinstance(f.default, int | float) and not isinstance(f.default, bool):
+                object.__setattr__(self, f.name, _number(f.name, value, type(f.default)))
         for name, allowed in _CHOICES.items():
             if getattr(self, name) not in allowed:
                 raise ForecastError(f"alarm rule {name} = {getattr(self, name)!r}: use one of "
@@ -89,7 +106,13 @@ class AlarmRules:
         return float(dobrovolsky_radius_km(self.target_magnitude))
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """The rule fields (JSON-ready; ``frozen_at`` is not a rule and is left out)."""
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "frozen_at"}
+
+    @property
+    def rules_hash(self) -> str:
+        """SHA-256 of the canonical JSON of :meth:`to_dict`: the same in every process."""
+        return json_sha256(self.to_dict())
 
     @classmethod
     def from_toml(cls, path: str | os.PathLike[str]) -> AlarmRules:
@@ -110,6 +133,12 @@ class AlarmRules:
             raise ForecastError(f"{path}: unknown alarm rule(s) {unknown}; known: "
                                 f"{', '.join(known)}")
         values: dict[str, Any] = {}
+        if "frozen_at" in table:
+            stamp = table.pop("frozen_at")
+            if not isinstance(stamp, dt.date | str):
+                raise ForecastError(f"{path}: alarm rule frozen_at = {stamp!r} should be a "
+                                    "date-time, e.g. frozen_at = 2000-11-01T00:00:00Z")
+            values["frozen_at"] = stamp
         for key, value in table.items():
             default = getattr(cls(), key)
             if isinstance(default, str) != isinstance(value, str) or isinstance(value, bool):
@@ -120,6 +149,34 @@ class AlarmRules:
             return cls(**values)
         except ForecastError as exc:
             raise ForecastError(f"{path}: {exc}") from None
+
+
+def _utc(value: Any) -> pd.Timestamp:
+    """``value`` (date-time, date or ISO text) as a naive UTC timestamp; naive means UTC."""
+    try:
+        stamp = pd.Timestamp(value)
+    except (TypeError, ValueError) as exc:
+        raise ForecastError(f"alarm rule frozen_at = {value!r} is not a date-time ({exc})"
+                            ) from None
+    if pd.isna(stamp):
+        raise ForecastError(f"alarm rule frozen_at = {value!r} is not a date-time")
+    if stamp.tzinfo is not None:
+        stamp = stamp.tz_convert("UTC").tz_localize(None)
+    if stamp > pd.Timestamp.now("UTC").tz_localize(None):
+        raise ForecastError(f"alarm rule frozen_at = {stamp.isoformat()} is in the future")
+    return stamp
+
+
+def _number(name: str, value: Any, kind: type) -> Any:
+    """``value`` as ``kind`` (int or float), so that 5 and 5.0 give one rules hash."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ForecastError(f"alarm rule {name} = {value!r} should be a {kind.__name__}"
+                            ) from None
+    if kind is int and not number.is_integer():
+        raise ForecastError(f"alarm rule {name} = {value!r} should be a whole number")
+    return kind(number)
 
 
 def _alarm_table(issued: pd.Series, lat: pd.Series, lon: pd.Series, score: pd.Series,

@@ -48,7 +48,8 @@ def _evaluation_text(e: dict[str, Any]) -> str:
     if e.get("gain") is None:
         return (f"{e.get('alarms', 0)} alarms, {e.get('targets', 0)} target events: no alarm "
                 "was active, so the alarms cannot be scored.")
-    significant = e["gain_p"] < 0.05 and e["ass_p"] < 0.05
+    ass_p = e["ass_p"] if e.get("ass_p_family") is None else e["ass_p_family"]
+    significant = e["gain_p"] < 0.05 and ass_p < 0.05
     words = ("This is significant at the 5 % level; with this few events and one data set "
              "it asks for an independent test, not a claim." if significant else
              "Neither is significant at the 5 % level: the alarms show no skill beyond the "
@@ -57,7 +58,15 @@ def _evaluation_text(e: dict[str, Any]) -> str:
             f"each a Dobrovolsky circle of the target magnitude for 10 days) against "
             f"{e['targets']} declustered target events M ≥ 6. Probability gain at τ = 0.1: "
             f"{e['gain']} (p = {e['gain_p']}; 1 is no skill); area skill score {e['ass']} "
-            f"(p = {e['ass_p']} against random alarms; 0.5 is no skill). {words}")
+            f"(p = {e['ass_p']} against random alarms; 0.5 is no skill{_tries(e)}). {words}")
+
+
+def _tries(e: dict[str, Any]) -> str:
+    n = e.get("configurations_tried")
+    if n is None:
+        return "; the number of configurations tried on these targets is unknown"
+    return (f"; family-wise p = {e['ass_p_family']} over the {n} configuration"
+            f"{'' if n == 1 else 's'} tried on these targets")
 
 
 def write_report(result: DemoResult) -> Path:

@@ -18,6 +18,7 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 
+from ionoquake.evaluate.family import FamilyWise
 from ionoquake.evaluate.forecast_run import RunEvaluation
 from ionoquake.evaluate.results import EpochResult, MolchanResult, SkillResult
 from ionoquake.report.evaluation_figures import (
@@ -28,6 +29,7 @@ from ionoquake.report.evaluation_figures import (
     reliability_figure,
     roc_figure,
 )
+from ionoquake.report.family_report import family_section, registration_sentence, tries_clause
 from ionoquake.store.atomic import write_bytes_atomic
 
 __all__ = ["describe_skill", "render_evaluation_report", "write_evaluation_report"]
@@ -106,7 +108,7 @@ def _molchan_section(result: MolchanResult, heading: str, baseline: str) -> str:
 def render_evaluation_report(evaluation: RunEvaluation, *, epoch: EpochResult | None = None,
                              title: str = "ionoquake forecast evaluation",
                              context: Mapping[str, str] | None = None,
-                             alpha: float = 0.05) -> str:
+                             alpha: float = 0.05, family: FamilyWise | None = None) -> str:
     """The report as an HTML string (see :func:`write_evaluation_report`)."""
     ev = evaluation
     parts = [f"<h1>{html.escape(title)}</h1>",
@@ -116,8 +118,11 @@ def render_evaluation_report(evaluation: RunEvaluation, *, epoch: EpochResult | 
     if context:
         parts.append("<table>" + "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(v)}"
                                          "</td></tr>" for k, v in context.items()) + "</table>")
-    parts.append(f"<h2>In short</h2><p class='verdict'>{html.escape(_verdict(ev, alpha))}</p>")
+    parts.append(f"<h2>In short</h2><p class='verdict'>"
+                 f"{html.escape(_verdict(ev, alpha, family))}</p>")
     parts += [f"<p class='note'>{html.escape(n)}</p>" for n in ev.notes]
+    if family is not None:
+        parts.append(family_section(family))
     if ev.molchan_alarms is not None:
         parts.append(_molchan_section(ev.molchan_alarms, "Alarms against the seismicity baseline",
                                       "τ is the share of the baseline's expected events "
@@ -147,27 +152,45 @@ def render_evaluation_report(evaluation: RunEvaluation, *, epoch: EpochResult | 
             f"</title><style>{_CSS}</style></head><body>{''.join(parts)}</body></html>")
 
 
-def _verdict(ev: RunEvaluation, alpha: float) -> str:
+def _verdict(ev: RunEvaluation, alpha: float, family: FamilyWise | None = None) -> str:
+    """Skill only if the family-wise p (over every configuration tried) is ≤ ``alpha``."""
+    registered = "" if family is None else " " + registration_sentence(family.registration)
     if ev.molchan_alarms is None:
         return ("No alarm was active, so this run measures only the seismicity baseline; it "
-                "says nothing about ionospheric precursors.")
+                "says nothing about ionospheric precursors." + registered)
     ass = ev.molchan_alarms.ass
-    if ass.p_value <= alpha:
-        return (f"The alarms beat the seismicity baseline: ASS {ass.statistic:.3f} against "
-                f"{ass.null.mean:.3f} ± {ass.null.std:.3f} for random alarms (p = "
-                f"{ass.p_value:.3g}, {ev.n_target_events} events). One period and one "
-                f"configuration: confirm prospectively before believing it.")
-    return (f"No evidence that the alarms add skill to the seismicity baseline: ASS "
-            f"{ass.statistic:.3f} against {ass.null.mean:.3f} ± {ass.null.std:.3f} for random "
-            f"alarms (p = {ass.p_value:.3g}, {ev.n_target_events} events).")
+    known = family is not None and family.n_configurations is not None
+    p_fw = family.family_p if family is not None and family.family_p is not None else (
+        ass.p_value)
+    numbers = (f"ASS {ass.statistic:.3f} against {ass.null.mean:.3f} ± {ass.null.std:.3f} for "
+               f"random alarms (p = {ass.p_value:.3g}{tries_clause(family)}, "
+               f"{ev.n_target_events} events)")
+    if p_fw <= alpha and known:
+        text = (f"The alarms beat the seismicity baseline: {numbers}. One period: confirm "
+                f"prospectively before believing it.")
+    elif p_fw <= alpha:
+        text = (f"The alarms beat the seismicity baseline in this run: {numbers}. Only this "
+                f"run is counted: confirm prospectively before believing it.")
+    elif ass.p_value <= alpha:
+        text = (f"On its own this run would look significant, but not once the configurations "
+                f"tried on these targets are counted: {numbers}. No evidence that the alarms "
+                f"add skill to the seismicity baseline.")
+    else:
+        text = f"No evidence that the alarms add skill to the seismicity baseline: {numbers}."
+    return text + registered
 
 
 def write_evaluation_report(path: str | os.PathLike[str], evaluation: RunEvaluation, *,
                             epoch: EpochResult | None = None,
                             title: str = "ionoquake forecast evaluation",
                             context: Mapping[str, str] | None = None,
-                            alpha: float = 0.05) -> Path:
-    """Write the self-contained HTML report of ``evaluation`` (and an epoch analysis)."""
+                            alpha: float = 0.05, family: FamilyWise | None = None) -> Path:
+    """Write the self-contained HTML report of ``evaluation`` (and an epoch analysis).
+
+    With ``family`` (:func:`ionoquake.evaluate.family.assess_run`) the verdict needs
+    the family-wise p over every configuration tried on the targets, and says
+    whether the alarm rules were pre-registered.
+    """
     text = render_evaluation_report(evaluation, epoch=epoch, title=title, context=context,
-                                    alpha=alpha)
+                                    alpha=alpha, family=family)
     return write_bytes_atomic(path, text.encode("utf-8"))

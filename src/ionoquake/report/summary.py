@@ -10,6 +10,7 @@ import xarray as xr
 
 from ionoquake.sources.registry import read
 from ionoquake.store import maps
+from ionoquake.store.ledger import ledger_path, read_ledger
 
 
 def describe_maps(ds: xr.Dataset) -> str:
@@ -45,10 +46,12 @@ def describe_file(path: str | os.PathLike[str]) -> str:
 
 
 def describe_store(store: str | os.PathLike[str]) -> str:
-    """What the archive holds: per product the days, maps and gaps."""
+    """What the archive holds: per product the days, maps and gaps; the evaluation ledger."""
     table = maps.partitions(store)
+    ledger = describe_ledger(store)
     if table.empty:
-        return f"{store}: no maps yet (ingest some with `ionoquake ingest FILES`)"
+        text = f"{store}: no maps yet (ingest some with `ionoquake ingest FILES`)"
+        return text if ledger is None else f"{text}\n{ledger}"
     lines = [f"archive {store}"]
     for product, rows in table.groupby("product"):
         days = rows["day"].sort_values()
@@ -56,4 +59,15 @@ def describe_store(store: str | os.PathLike[str]) -> str:
         lines.append(
             f"  {product:12s} {len(rows):5d} days {days.iloc[0].date()} .. {days.iloc[-1].date()}"
             f"  {int(rows['n_maps'].sum()):6d} maps  missing days: {expected - len(rows)}")
-    return "\n".join(lines)
+    return "\n".join(lines if ledger is None else [*lines, ledger])
+
+
+def describe_ledger(store: str | os.PathLike[str]) -> str | None:
+    """One line on the evaluation ledger (:mod:`ionoquake.store.ledger`); None if it is empty."""
+    if not ledger_path(store).exists():
+        return None
+    ledger = read_ledger(store)
+    n, k = ledger["configuration_hash"].nunique(), ledger["target_hash"].nunique()
+    return (f"  ledger       {len(ledger)} evaluation record{'' if len(ledger) == 1 else 's'}: "
+            f"{n} configuration{'' if n == 1 else 's'} tried on {k} target "
+            f"set{'' if k == 1 else 's'}")
