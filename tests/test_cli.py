@@ -74,7 +74,8 @@ def test_fetch_gim_from_a_local_mirror_and_ingest(shared_data: Path, tmp_path: P
 
 
 def test_demo_runs_offline_and_is_idempotent(tmp_path: Path) -> None:
-    first = _run("demo", "--output", str(tmp_path))
+    # 19 shuffled ionospheres instead of 99 keep the two runs short; the null is the same code.
+    first = _run("demo", "--output", str(tmp_path), "--shuffled-ionospheres", "19")
     assert first.returncode == 0, first.stderr
     # 55 IONEX files + the catalogue + the index file.
     assert "57 files written, 0 already there" in first.stdout
@@ -87,7 +88,7 @@ def test_demo_runs_offline_and_is_idempotent(tmp_path: Path) -> None:
     before = {p: p.stat().st_mtime_ns for p in store.rglob("*")
               if p.is_file() and p.suffix != ".sqlite"}
     assert store / "tables" / "ledger" / "evaluations.parquet" in before  # the run is counted
-    second = _run("demo", "--output", str(tmp_path))
+    second = _run("demo", "--output", str(tmp_path), "--shuffled-ionospheres", "19")
     assert second.returncode == 0, second.stderr
     assert "0 files written, 57 already there" in second.stdout
     after = {p: p.stat().st_mtime_ns for p in store.rglob("*")
@@ -171,6 +172,17 @@ def test_detect_and_event_commands(bundled_data: Path, tmp_path: Path) -> None:
     assert missing.returncode == 2 and "no event 'nope'" in missing.stderr
     bad = _run("detect", "--store", str(store), "--form", "median")
     assert bad.returncode == 2 and "--form 'median': use quartile, iqr or sigma" in bad.stderr
+    # the clusters' alarms against time-shuffled ionospheres: the same maps and settings ...
+    evaluate = ["evaluate", "--clusters", str(tmp_path / "det" / "anomalies_clusters.csv"),
+                "--start", "2001-01-11", "--end", "2001-01-15", "--store", str(store),
+                "--learning-days", "90", "--no-sensitivity", "--shuffled-ionospheres", "3"]
+    ok = runner.invoke(app, [*evaluate, "--window-days", "10", "--out", str(tmp_path / "e1")])
+    assert ok.exit_code == 0, ok.output
+    assert "against 3 time-shuffled ionospheres: p = " in ok.output
+    # ... or a clear refusal
+    other = _run(*evaluate, "--window-days", "8", "--out", str(tmp_path / "e2"))
+    assert other.returncode == 2
+    assert "the clusters were not detected on these maps with this background" in other.stderr
 
 
 def test_passes_command(bundled_data: Path, tmp_path: Path) -> None:
@@ -220,10 +232,11 @@ def test_evaluate_command(bundled_data: Path, tmp_path: Path) -> None:
                                  "--learning-days", "90", "--out", str(tmp_path / "ev")])
     assert result.exit_code == 0, result.output
     assert result.output.startswith("1 alarms, ")
-    assert "1 configuration tried on these targets, retrospective, exploratory)" in result.output
+    # this run and the 4 alarm-rule variations of its sensitivity grid (same targets)
+    assert "5 configurations tried on these targets, retrospective, exploratory)" in result.output
     assert (tmp_path / "ev" / "evaluation.html").exists()
     info = runner.invoke(app, ["info", "--store", str(store)])
-    assert "ledger       1 evaluation record: 1 configuration tried on 1 target set" in info.output
+    assert "ledger       5 evaluation records: 5 configurations tried on 1 target set" in info.output
     rules.write_text("[alarms]\ntarget_magnitud = 6.0\n")
     bad = _run("evaluate", "--clusters", str(tmp_path / "clusters.csv"), "--start", "2001-01-05",
                "--end", "2001-01-20", "--rules", str(rules), "--store", str(store))

@@ -103,7 +103,8 @@ def _verdict(report: Path) -> str:
 
 def test_two_rule_sets_on_the_same_targets_are_counted(archive: Path, tmp_path: Path) -> None:
     """ComCat M≥4.5 of 2000-10..2001-02 (bundled), targets M≥6 of 2001-01-05..20."""
-    kw = {"learning_days": 90, "store": archive, "n_simulations": 500, "epoch_nulls": 20}
+    kw = {"learning_days": 90, "store": archive, "n_simulations": 500, "epoch_nulls": 20,
+          "sensitivity": False}
     first = evaluate_clusters(read_catalog(archive), _clusters(), AlarmRules(duration_days=5.0),
                               "2001-01-05", "2001-01-20", tmp_path / "a", **kw)
     assert first.family.n_configurations == 1
@@ -170,3 +171,21 @@ def test_the_record_hashes_rules_parameters_catalogue_and_clusters(archive: Path
         other = ledger_record(rules=AlarmRules(), **{**kw, **change})  # type: ignore[arg-type]
         assert other.configuration_hash != base.configuration_hash
         assert other.target_hash == base.target_hash
+
+
+def test_the_sensitivity_grid_counts_its_rule_variations(archive: Path, tmp_path: Path) -> None:
+    # The rule variations of the grid share the targets: they are configurations tried on
+    # them (label "sensitivity"); the catalogue variations change the targets and are not.
+    run = evaluate_clusters(read_catalog(archive), _clusters(), AlarmRules(duration_days=5.0),
+                            "2001-01-05", "2001-01-20", tmp_path / "a", learning_days=90,
+                            store=archive, n_simulations=500, epoch_nulls=20)
+    assert run.sensitivity is not None
+    rule_cells = [c for c in run.sensitivity.cells if c.axis == "rules"]
+    assert len(rule_cells) == 4
+    assert run.family.n_configurations == 1 + len(rule_cells)
+    p = [run.evaluation.molchan_alarms.ass.p_value,  # type: ignore[union-attr]
+         *(c.p_value for c in rule_cells)]
+    assert run.family.family_p == pytest.approx(holm(p)[0])
+    summary = json.loads(run.summary.read_text())
+    assert len(summary["sensitivity"]["cells"]) == len(run.sensitivity.cells)
+    assert "configurations" in headline(run)["sensitivity"]

@@ -22,7 +22,12 @@ from ionoquake.detect.clusters import anomaly_clusters
 from ionoquake.detect.decluster import decluster
 from ionoquake.errors import IonoquakeError
 from ionoquake.evaluate.forecast_run import evaluate_run
-from ionoquake.evaluate.shuffled_maps import AlarmCube, ShuffledMaps, season_permutation
+from ionoquake.evaluate.shuffled_maps import (
+    AlarmCube,
+    MapsNull,
+    ShuffledMaps,
+    season_permutation,
+)
 from ionoquake.forecast.alarm_rules import AlarmRules, alarms_from_clusters
 from ionoquake.forecast.grid import Grid
 from ionoquake.forecast.gridded import ForecastConfig
@@ -77,6 +82,16 @@ def test_the_observed_score_is_the_real_runs_ass(
     assert len(alarms) > 10
     assert null.statistic(None) == ass  # bit for bit: the same cells, scores and arithmetic
     pd.testing.assert_frame_equal(null.alarms(np.arange(null.n_days)), null.alarms(None))
+
+
+def test_clusters_of_other_maps_or_settings_are_refused(
+        real: tuple[ShuffledMaps, float, pd.DataFrame]) -> None:
+    null, ass, _ = real
+    spec = MapsNull(xr.Dataset({"tec": null.tec}), null.background, n_null=3)
+    assert spec.build(null.cube, null.rules, ass).statistic(None) == ass
+    other = MapsNull(xr.Dataset({"tec": null.tec}), BackgroundConfig(window_days=10), n_null=3)
+    with pytest.raises(IonoquakeError, match="not detected on these maps with this background"):
+        other.build(null.cube, null.rules, ass)
 
 
 def test_shuffled_null_in_process_and_in_batches(

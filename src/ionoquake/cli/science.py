@@ -321,11 +321,21 @@ def evaluate(
     workers: WorkersOption = None,
     label: Annotated[str, typer.Option(
         help="What the run is for in the archive's ledger (main, sensitivity, ...).")] = "main",
+    sensitivity: Annotated[bool, typer.Option(
+        help="Recompute the verdict over catalogue choices and alarm-rule parameters.")] = True,
+    shuffled_ionospheres: Annotated[int, typer.Option(
+        min=0, help="Also test against N time-shuffled ionospheres: the maps of --product "
+                    "detected again as by `ionoquake detect` with the options below.")] = 0,
+    product: ProductOption = None,
+    window_days: WindowOption = 15,
+    form: FormOption = "quartile",
+    k: KOption = None,
 ) -> None:
     """Alarms from anomaly clusters -> daily forecasts -> Molchan, gain, CSEP tests, report.
 
     Every run is recorded in the archive's ledger; the ASS p-value is corrected (Holm)
-    over every configuration tried on the same target events.
+    over every configuration tried on the same target events, the rule variations of
+    the sensitivity grid included.
     """
     import pandas as pd
 
@@ -337,6 +347,14 @@ def evaluate(
     table = pd.read_csv(clusters, parse_dates=["start", "end", "peak_time"])
     alarm_rules = AlarmRules.from_toml(rules) if rules else AlarmRules()
     first, last = parse_day(start, "--start"), parse_day(end, "--end")
+    maps_null = None
+    if shuffled_ionospheres:
+        from ionoquake.evaluate.shuffled_maps import MapsNull
+
+        indices = _load_indices(None, root)
+        config, quiet = _detect_settings(window_days, form, k, indices)
+        maps_null = MapsNull(_load_maps(None, root, product, None, None), config, indices,
+                             quiet, n_null=shuffled_ionospheres)
     from ionoquake.scale.cluster import dask_client, describe
 
     with dask_client(scheduler, workers) as client:
@@ -344,7 +362,8 @@ def evaluate(
             out.print(describe(client))
         run = evaluate_clusters(read_catalog(root), table, alarm_rules, str(first), str(last),
                                 output, grid_step_deg=grid_step, learning_days=learning_days,
-                                store=root, client=client, label=label)
+                                store=root, client=client, label=label,
+                                sensitivity=sensitivity, maps_null=maps_null)
     h = headline(run)
     if h.get("gain") is None:
         out.print(f"{h['alarms']} alarms, {h['targets']} targets: no alarm was active; "
@@ -357,4 +376,9 @@ def evaluate(
               f"(p = {h['gain_p']}), ASS {h['ass']} (p = {h['ass_p']}; family-wise "
               f"{h['ass_p_family']}, {tried}, {run.family.registration.status}); "
               f"report {run.report}")
+    if h.get("sensitivity"):
+        out.print(h["sensitivity"])
+    if h.get("shuffled_p") is not None:
+        out.print(f"against {h['shuffled_ionospheres']} time-shuffled ionospheres: "
+                  f"p = {h['shuffled_p']}")
 

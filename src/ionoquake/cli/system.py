@@ -24,11 +24,14 @@ from ionoquake.errors import IonoquakeError
 def demo(
     output: Annotated[Path, typer.Option(help="Folder for the archive, figures and report.")] = (
         Path("demo-output")),
+    shuffled_ionospheres: Annotated[int, typer.Option(
+        min=0, help="Time-shuffled ionospheres of the evaluation's null (~1 s each; "
+                    "p ≥ 1/(1 + N); 0 skips it).")] = 99,
 ) -> None:
     """Run the pipeline offline on the real data bundled with ionoquake."""
     from ionoquake.report.demo import run_demo
 
-    run_demo(output, out)
+    run_demo(output, out, shuffled_ionospheres=shuffled_ionospheres)
 
 
 # --- service ----------------------------------------------------------------------------

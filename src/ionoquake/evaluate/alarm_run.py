@@ -17,18 +17,24 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from ionoquake.detect.decluster import decluster
 from ionoquake.evaluate.epoch import superposed_epoch
 from ionoquake.evaluate.family import FamilyWise, assess_run, ledger_record
 from ionoquake.evaluate.forecast_run import RunEvaluation, evaluate_run
+from ionoquake.evaluate.results import SkillResult
+from ionoquake.evaluate.sensitivity import SensitivityTable, sensitivity_grid
+from ionoquake.evaluate.shuffled_maps import AlarmCube, MapsNull, shuffled_maps_test
 from ionoquake.forecast.alarm_rules import AlarmRules, alarms_from_clusters
 from ionoquake.forecast.grid import Grid
 from ionoquake.forecast.gridded import ForecastConfig
 from ionoquake.forecast.run import run_daily
 from ionoquake.report.evaluation_report import write_evaluation_report
+from ionoquake.report.progress import progress_bar
 from ionoquake.store.atomic import write_bytes_atomic
+from ionoquake.store.ledger import record_evaluation
 from ionoquake.store.provenance import json_sha256
 
 
@@ -42,6 +48,8 @@ class AlarmRun:
     report: Path
     summary: Path
     family: FamilyWise
+    sensitivity: SensitivityTable | None = None
+    ionosphere: SkillResult | None = None
 
 
 def evaluate_clusters(catalog: pd.DataFrame, clusters: pd.DataFrame, rules: AlarmRules,
@@ -50,7 +58,8 @@ def evaluate_clusters(catalog: pd.DataFrame, clusters: pd.DataFrame, rules: Alar
                       store: str | os.PathLike[str] | None = None,
                       n_simulations: int = 2000, epoch_nulls: int = 200,
                       context: dict[str, str] | None = None, client: Any = None,
-                      label: str = "main") -> AlarmRun:
+                      label: str = "main", sensitivity: bool = True,
+                      maps_null: MapsNull | None = None) -> AlarmRun:
     """Turn ``clusters`` into alarms, issue daily forecasts over ``[start, end)`` and score them.
 
     With a Dask ``client`` the null catalogues of the epoch analysis are computed on
@@ -66,6 +75,13 @@ def evaluate_clusters(catalog: pd.DataFrame, clusters: pd.DataFrame, rules: Alar
     The run is recorded under ``label`` (e.g. ``"main"``, ``"sensitivity"``) in the
     ledger of ``store``, and the p-value of its area skill score is corrected over
     the configurations tried on the same targets (none known without a ``store``).
+
+    With ``sensitivity`` the verdict is recomputed over a grid of catalogue choices and
+    alarm-rule parameters (:func:`ionoquake.evaluate.sensitivity.sensitivity_grid`); the
+    rule variations share the targets, so they are recorded in the ledger too
+    (``label="sensitivity"``) and count in the family-wise p. With ``maps_null`` the
+    alarms are also tested against time-shuffled ionospheres
+    (:mod:`ionoquake.evaluate.shuffled_maps`; on ``client`` if given).
     """
     out = Path(out_dir)
     mainshocks = decluster(catalog)
@@ -73,10 +89,9 @@ def evaluate_clusters(catalog: pd.DataFrame, clusters: pd.DataFrame, rules: Alar
                          & (mainshocks["time"] >= pd.Timestamp(start))
                          & (mainshocks["time"] < pd.Timestamp(end))]
     alarms = alarms_from_clusters(clusters, rules)
-    model = json_sha256({"rules": rules.rules_hash, "grid_step_deg": float(grid_step_deg),
-                         "learning_days": float(learning_days)})[:10]
-    config = ForecastConfig(name=f"ionospheric-alarms-{model}", grid=Grid(step_deg=grid_step_deg),
-                            learning_days=learning_days, alarm_gain=rules.gain)
+    config = ForecastConfig(name=_model_name(rules, grid_step_deg, learning_days),
+                            grid=Grid(step_deg=grid_step_deg), learning_days=learning_days,
+                            alarm_gain=rules.gain)
     forecasts = run_daily(mainshocks, config, start, end, alarms=alarms, store=store)
     evaluation = evaluate_run(forecasts, mainshocks, n_simulations=n_simulations,
                               magnitude_min=rules.target_magnitude)
@@ -100,20 +115,69 @@ def evaluate_clusters(catalog: pd.DataFrame, clusters: pd.DataFrame, rules: Alar
     ctx = {"alarm rules": json.dumps(rules.to_dict()), "alarms": str(len(alarms)),
            "targets": f"{len(targets)} declustered events M ≥ {rules.target_magnitude:g}",
            **(context or {})}
-    parameters = {"model": config.name, "start": pd.Timestamp(start).isoformat(),
-                  "end": pd.Timestamp(end).isoformat(), "grid_step_deg": float(grid_step_deg),
-                  "learning_days": float(learning_days), "n_simulations": int(n_simulations),
-                  "epoch_nulls": int(epoch_nulls)}
-    family = _assess(store, evaluation, targets, catalog, clusters, rules, parameters, label,
-                     start)
+    def parameters(r: AlarmRules) -> dict[str, Any]:
+        return {"model": _model_name(r, grid_step_deg, learning_days),
+                "start": pd.Timestamp(start).isoformat(), "end": pd.Timestamp(end).isoformat(),
+                "grid_step_deg": float(grid_step_deg), "learning_days": float(learning_days),
+                "n_simulations": int(n_simulations), "epoch_nulls": int(epoch_nulls)}
+
+    table = None
+    if sensitivity:
+        table = sensitivity_grid(catalog, clusters, rules, start, end,
+                                 grid_step_deg=grid_step_deg, learning_days=learning_days,
+                                 n_simulations=n_simulations)
+        if store is not None:
+            for cell in table.cells:
+                if cell.axis == "rules":  # same targets: another configuration of this family
+                    r = AlarmRules(**cell.rules)
+                    record_evaluation(store, ledger_record(
+                        targets=targets, catalog=catalog, clusters=clusters, rules=r,
+                        parameters=parameters(r), statistic_name="ass", statistic=cell.ass,
+                        p_value=cell.p_value, label="sensitivity"))
+    ionosphere = None
+    if maps_null is not None:
+        if evaluation.molchan_alarms is None:
+            ctx["time-shuffled ionospheres"] = "not run: no alarm was active"
+        else:
+            ionosphere = _shuffled_maps(maps_null, forecasts, mainshocks, rules,
+                                        evaluation.molchan_alarms.ass.statistic, client)
+    family = _assess(store, evaluation, targets, catalog, clusters, rules, parameters(rules),
+                     label, start)
     report = write_evaluation_report(out / "evaluation.html", evaluation, epoch=epoch,
-                                     context=ctx, family=family)
+                                     context=ctx, family=family, sensitivity=table,
+                                     ionosphere=ionosphere)
     summary = write_bytes_atomic(out / "evaluation.json", json.dumps(
         {"rules": rules.to_dict(), "n_alarms": len(alarms), "n_targets": len(targets),
          **family.to_dict(), "evaluation": evaluation.to_dict(),
-         "epoch": epoch.to_dict() if epoch is not None else None},
+         "epoch": epoch.to_dict() if epoch is not None else None,
+         "sensitivity": table.to_dict() if table is not None else None,
+         "time_shuffled_ionospheres": ionosphere.to_dict() if ionosphere is not None else None},
         indent=1, default=str).encode())
-    return AlarmRun(evaluation, alarms, targets, report, summary, family)
+    return AlarmRun(evaluation, alarms, targets, report, summary, family, table, ionosphere)
+
+
+def _model_name(rules: AlarmRules, grid_step_deg: float, learning_days: float) -> str:
+    """One model per alarm rules × grid × learning span (issued forecasts are immutable)."""
+    model = json_sha256({"rules": rules.rules_hash, "grid_step_deg": float(grid_step_deg),
+                         "learning_days": float(learning_days)})[:10]
+    return f"ionospheric-alarms-{model}"
+
+
+def _shuffled_maps(spec: MapsNull, forecasts: list[Any], mainshocks: pd.DataFrame,
+                   rules: AlarmRules, ass: float, client: Any) -> SkillResult:
+    """The alarms' ASS against ``spec.n_null`` time-shuffled ionospheres."""
+    cube = AlarmCube.from_forecasts(forecasts, mainshocks, magnitude_min=rules.target_magnitude)
+    null = spec.build(cube, rules, ass)
+    if client is not None:
+        from ionoquake.scale.montecarlo import shuffled_maps_null_on
+
+        return shuffled_maps_null_on(client, null, spec.n_null, spec.seed)
+    sims = []
+    with progress_bar("shuffled ionospheres", total=spec.n_null) as advance:
+        for i in range(spec.n_null):
+            sims.append(null.statistic(i, spec.seed))
+            advance()
+    return shuffled_maps_test(null, np.asarray(sims, dtype=float), seed=spec.seed, observed=ass)
 
 
 def _assess(store: str | os.PathLike[str] | None, evaluation: RunEvaluation,
@@ -143,5 +207,11 @@ def headline(run: AlarmRun) -> dict[str, Any]:
     fw = run.family
     family = {"ass_p_family": None if fw.family_p is None else round(fw.family_p, 4),
               "configurations_tried": fw.n_configurations}
+    robust: dict[str, Any] = {}
+    if run.sensitivity is not None:
+        robust.update(fragile=run.sensitivity.fragile, sensitivity=run.sensitivity.describe())
+    if run.ionosphere is not None:
+        robust.update(shuffled_ionospheres=run.ionosphere.null.n_samples,
+                      shuffled_p=round(run.ionosphere.p_value, 4))
     return {"alarms": len(run.alarms), "targets": len(run.targets), **skills, **p_values,
-            **family}
+            **family, **robust}

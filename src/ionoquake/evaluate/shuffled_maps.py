@@ -55,7 +55,7 @@ from ionoquake.forecast.alarms import alarm_footprints, check_alarms
 from ionoquake.forecast.grid import Grid
 from ionoquake.forecast.gridded import forecast_grid
 
-__all__ = ["SEASON_DAYS", "AlarmCube", "ShuffledMaps", "season_permutation",
+__all__ = ["SEASON_DAYS", "AlarmCube", "MapsNull", "ShuffledMaps", "season_permutation",
            "shuffled_maps_test"]
 
 #: Days of one season block inside which the days of the maps are permuted.
@@ -77,6 +77,52 @@ def season_permutation(n_days: int, realisation: int, seed: int = 0,
     for start in range(0, n_days, season_days):
         perm[start:start + season_days] = rng.permutation(perm[start:start + season_days])
     return perm
+
+
+@dataclass(frozen=True)
+class MapsNull:
+    """What the time-shuffled ionosphere null of an evaluation needs besides the run itself.
+
+    Attributes
+    ----------
+    maps
+        The TEC maps the evaluated clusters were detected on.
+    background
+        The background of that detection.
+    indices, quiet
+        The index table and quiet-time rules of that detection (geomagnetic state).
+    n_null
+        Shuffled ionospheres (p ≥ 1/(1 + n_null)).
+    season_days
+        Length of the permutation blocks.
+    seed
+        Root seed of the permutations.
+    """
+
+    maps: xr.Dataset
+    background: BackgroundConfig
+    indices: pd.DataFrame | None = None
+    quiet: QuietRules = DEFAULT_RULES
+    n_null: int = 99
+    season_days: int = SEASON_DAYS
+    seed: int = 0
+
+    def build(self, cube: AlarmCube, rules: AlarmRules, expected_ass: float) -> ShuffledMaps:
+        """The null's tasks, checked to reproduce the evaluated alarms' ASS on the real maps.
+
+        Raises if the real maps with this background do not give ``expected_ass``:
+        then the clusters were detected otherwise and the null would test other alarms.
+        """
+        null = ShuffledMaps.build(self.maps, cube, background=self.background, rules=rules,
+                                  indices=self.indices, quiet=self.quiet,
+                                  season_days=self.season_days)
+        observed = null.statistic(None)
+        if observed != expected_ass:
+            raise IonoquakeError(
+                f"the clusters were not detected on these maps with this background: their "
+                f"alarms score ASS {expected_ass:.6g}, the maps' own alarms {observed:.6g}; "
+                "give the maps and detection settings the clusters came from")
+        return null
 
 
 @dataclass(frozen=True)

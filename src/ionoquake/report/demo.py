@@ -51,6 +51,8 @@ from ionoquake.store.indices import read_indices
 from ionoquake.store.ingest import ingest_path, ingest_paths
 
 TARGET_MAGNITUDE = 7.0
+#: Time-shuffled ionospheres of the evaluation (~1 s each here; p ≥ 1/100).
+SHUFFLED_IONOSPHERES = 99
 
 
 @dataclass
@@ -156,9 +158,13 @@ def demo_passes(data: Path, out: Path, engine: Any) -> dict[str, Any]:
             "per_satellite": table["satellite"].value_counts().to_dict()}
 
 
-def demo_evaluation(store: Path, clusters_csv: Path, ds: Any, out: Path,
-                    engine: Any) -> tuple[dict[str, Any], Path]:
-    """Alarms from the clusters, forecasts over the detection period, scores."""
+def demo_evaluation(store: Path, clusters_csv: Path, ds: Any, out: Path, engine: Any,
+                    maps_null: Any = None) -> tuple[dict[str, Any], Path]:
+    """Alarms from the clusters, forecasts over the detection period, scores.
+
+    ``maps_null`` (:class:`ionoquake.evaluate.shuffled_maps.MapsNull`) adds the
+    time-shuffled ionosphere null.
+    """
     from ionoquake.evaluate.alarm_run import evaluate_clusters, headline
     from ionoquake.forecast.alarm_rules import AlarmRules
 
@@ -167,7 +173,7 @@ def demo_evaluation(store: Path, clusters_csv: Path, ds: Any, out: Path,
     last = str(ds.time.values[-1].astype("datetime64[D]") + 1)
     # The bundled catalogue starts 2000-10-01: the seismicity model learns from ~2 months.
     run = evaluate_clusters(read_catalog(store), clusters, AlarmRules(), first, last, out,
-                            learning_days=60, store=store,
+                            learning_days=60, store=store, maps_null=maps_null,
                             context={"period": f"{first} .. {last}",
                                      "learning catalogue": "ComCat M≥4.5 from 2000-10-01"})
     summary = headline(run)
@@ -180,8 +186,13 @@ def demo_evaluation(store: Path, clusters_csv: Path, ds: Any, out: Path,
     return summary, run.report
 
 
-def run_demo(output: Path, console: Console) -> DemoResult:
-    """Run the demo into ``output``; return what it found (the report path included)."""
+def run_demo(output: Path, console: Console, *,
+             shuffled_ionospheres: int = SHUFFLED_IONOSPHERES) -> DemoResult:
+    """Run the demo into ``output``; return what it found (the report path included).
+
+    ``shuffled_ionospheres`` is the size of the time-shuffled ionosphere null of the
+    evaluation (0 skips it).
+    """
     from ionoquake.report.summary import describe_maps
 
     data = bundled_data_dir()
@@ -250,11 +261,19 @@ def run_demo(output: Path, console: Console) -> DemoResult:
                   f"median revisit per zone {result.passes['median_revisit_h']:.1f} h")
 
     _step(console, "alarms from clusters -> daily forecasts (frozen issue times) -> scores")
+    from ionoquake.evaluate.shuffled_maps import MapsNull
+
     result.evaluation, result.evaluation_report = demo_evaluation(
-        store, det.table, ds, output / "evaluate", engine)
+        store, det.table, ds, output / "evaluate", engine,
+        maps_null=(MapsNull(ds, config, indices, rules, n_null=shuffled_ionospheres)
+                   if shuffled_ionospheres else None))
     e = result.evaluation
     console.print(f"  {e['alarms']} alarms, {e['targets']} targets: gain {e.get('gain')} "
-                  f"(p = {e.get('gain_p')}), ASS {e.get('ass')} (p = {e.get('ass_p')})")
+                  f"(p = {e.get('gain_p')}), ASS {e.get('ass')} (p = {e.get('ass_p')}; "
+                  f"family-wise {e.get('ass_p_family')} over {e.get('configurations_tried')} "
+                  f"configurations; shuffled ionospheres p = {e.get('shuffled_p')})")
+    if e.get("sensitivity"):
+        console.print(f"  {e['sensitivity']}")
 
     result.report = write_report(result)
     console.print(f"report {result.report}")

@@ -58,7 +58,18 @@ def _evaluation_text(e: dict[str, Any]) -> str:
             f"each a Dobrovolsky circle of the target magnitude for 10 days) against "
             f"{e['targets']} declustered target events M ≥ 6. Probability gain at τ = 0.1: "
             f"{e['gain']} (p = {e['gain_p']}; 1 is no skill); area skill score {e['ass']} "
-            f"(p = {e['ass_p']} against random alarms; 0.5 is no skill{_tries(e)}). {words}")
+            f"(p = {e['ass_p']} against random alarms; 0.5 is no skill{_tries(e)}). {words}"
+            f"{_robustness(e)}")
+
+
+def _robustness(e: dict[str, Any]) -> str:
+    out = ""
+    if e.get("sensitivity"):
+        out += f" {e['sensitivity']}"
+    if e.get("shuffled_p") is not None:
+        out += (f" Against {e['shuffled_ionospheres']} time-shuffled ionospheres (map days "
+                f"permuted within the season, detection redone): p = {e['shuffled_p']}.")
+    return out
 
 
 def _tries(e: dict[str, Any]) -> str:

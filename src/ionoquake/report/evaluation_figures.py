@@ -59,31 +59,41 @@ def null_figure(skill: SkillResult, *, title: str | None = None) -> Figure:
     if not null.values:
         return _analytic_null_figure(skill, title)
     values, counts = np.asarray(null.values), np.asarray(null.counts)
+    if not null.binned:  # values equal up to rounding are one atom of the distribution
+        keys = np.round(values, 12)
+        values, inverse = np.unique(keys, return_inverse=True)
+        counts = np.bincount(inverse, weights=counts)
     fig, (ax, ax2) = plt.subplots(1, 2, figsize=(8.4, 2.9), layout="constrained")
     lo, hi = min(values.min(), observed), max(values.max(), observed)
     pad = 0.04 * (hi - lo) if hi > lo else 0.01
+    normal = np.isfinite(null.std) and null.std > 0
+    x = np.linspace(lo - pad, hi + pad, 400)
+    overlay = f"normal overlay (mean {null.mean:.4g}, sd {null.std:.3g}; not used)"
     if null.binned:
         edges = np.histogram_bin_edges(values, bins=40, range=(values.min(), values.max()))
         ax.hist(values, bins=edges, weights=counts / counts.sum() / np.diff(edges)[0],
                 color="0.7", label=f"{null.n_samples} simulated values")
+        if normal:
+            ax.plot(x, stats.norm.pdf(x, null.mean, null.std), color="0.3", linestyle="--",
+                    linewidth=1, label=overlay)
         ylabel = "density"
     else:
-        width = np.min(np.diff(values)) * 0.8 if values.size > 1 else 0.01
-        ax.bar(values, counts / counts.sum(), width=width, color="0.6",
+        width = max(np.min(np.diff(values)) * 0.8 if values.size > 1 else 0.0,
+                    (hi - lo + 2 * pad) / 150)
+        ax.bar(values, counts / counts.sum(), width=width, color="0.45",
                label=f"{null.n_samples} simulated values ({values.size} distinct)")
-        ylabel = "share of simulations"
-    if np.isfinite(null.std) and null.std > 0:
-        x = np.linspace(lo - pad, hi + pad, 400)
-        scale = 1.0 if null.binned else (np.min(np.diff(values)) if values.size > 1 else 1.0)
-        ax.plot(x, stats.norm.pdf(x, null.mean, null.std) * scale, color="0.3",
-                linestyle="--", linewidth=1,
-                label=f"normal overlay (mean {null.mean:.4g}, sd {null.std:.3g}; not used)")
+        ax.set_yscale("log")  # the atoms of a discrete null span decades
+        ylabel = "share of simulations (log)"
     ax.axvline(observed, color="C3", linewidth=2, label=f"observed {observed:.4g}")
     ax.set(xlim=(lo - pad, hi + pad), xlabel=skill.name, ylabel=ylabel,
            title=title or skill.name)
     ax.legend(fontsize=6.5)
     surv = 1.0 - np.r_[0.0, np.cumsum(counts)[:-1]] / counts.sum()  # P(null >= value)
-    ax2.step(values, surv, where="post", color="0.3", label="P(null ≥ x), simulated")
+    ax2.step(np.r_[lo - pad, values], np.r_[1.0, surv], where="post", color="0.3",
+             label="P(null ≥ x), simulated")
+    if normal:
+        ax2.plot(x, stats.norm.sf(x, null.mean, null.std), color="0.3", linestyle="--",
+                 linewidth=1, label=overlay)
     ax2.axvline(observed, color="C3", linewidth=2)
     direction = {"greater": "≥", "less": "≤"}.get(skill.alternative, "as extreme as")
     ax2.axhline(skill.p_value, color="C3", linestyle=":",

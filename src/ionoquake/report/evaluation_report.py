@@ -21,6 +21,7 @@ from matplotlib.figure import Figure
 from ionoquake.evaluate.family import FamilyWise
 from ionoquake.evaluate.forecast_run import RunEvaluation
 from ionoquake.evaluate.results import EpochResult, MolchanResult, SkillResult
+from ionoquake.evaluate.sensitivity_table import SensitivityTable
 from ionoquake.report.evaluation_figures import (
     epoch_figure,
     epoch_nulls_figure,
@@ -30,6 +31,7 @@ from ionoquake.report.evaluation_figures import (
     roc_figure,
 )
 from ionoquake.report.family_report import family_section, registration_sentence, tries_clause
+from ionoquake.report.sensitivity_report import sensitivity_section
 from ionoquake.store.atomic import write_bytes_atomic
 
 __all__ = ["describe_skill", "render_evaluation_report", "write_evaluation_report"]
@@ -108,7 +110,9 @@ def _molchan_section(result: MolchanResult, heading: str, baseline: str) -> str:
 def render_evaluation_report(evaluation: RunEvaluation, *, epoch: EpochResult | None = None,
                              title: str = "ionoquake forecast evaluation",
                              context: Mapping[str, str] | None = None,
-                             alpha: float = 0.05, family: FamilyWise | None = None) -> str:
+                             alpha: float = 0.05, family: FamilyWise | None = None,
+                             sensitivity: SensitivityTable | None = None,
+                             ionosphere: SkillResult | None = None) -> str:
     """The report as an HTML string (see :func:`write_evaluation_report`)."""
     ev = evaluation
     parts = [f"<h1>{html.escape(title)}</h1>",
@@ -120,9 +124,14 @@ def render_evaluation_report(evaluation: RunEvaluation, *, epoch: EpochResult | 
                                          "</td></tr>" for k, v in context.items()) + "</table>")
     parts.append(f"<h2>In short</h2><p class='verdict'>"
                  f"{html.escape(_verdict(ev, alpha, family))}</p>")
+    robustness = _robustness(sensitivity, ionosphere, alpha)
+    if robustness:
+        parts.append(f"<p class='verdict'>{html.escape(robustness)}</p>")
     parts += [f"<p class='note'>{html.escape(n)}</p>" for n in ev.notes]
     if family is not None:
         parts.append(family_section(family))
+    if sensitivity is not None:
+        parts.append(sensitivity_section(sensitivity))
     if ev.molchan_alarms is not None:
         parts.append(_molchan_section(ev.molchan_alarms, "Alarms against the seismicity baseline",
                                       "τ is the share of the baseline's expected events "
@@ -131,6 +140,8 @@ def render_evaluation_report(evaluation: RunEvaluation, *, epoch: EpochResult | 
     parts.append(_molchan_section(ev.molchan_rate, "Forecast rate against a uniform space-time",
                                   "τ is the share of space-time volume; most of this skill "
                                   "comes from the seismicity baseline itself"))
+    if ionosphere is not None:
+        parts.append(_ionosphere_section(ionosphere))
     if ev.roc is not None and ev.reliability is not None:
         auc, brier = ev.roc.skills["auc"], ev.reliability.skills["brier"]
         parts.append(f"<h2>ROC and reliability</h2><p>{html.escape(describe_skill(auc))} "
@@ -150,6 +161,37 @@ def render_evaluation_report(evaluation: RunEvaluation, *, epoch: EpochResult | 
                      f"{_table(epoch.tests)}")
     return (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(title)}"
             f"</title><style>{_CSS}</style></head><body>{''.join(parts)}</body></html>")
+
+
+def _ionosphere_section(skill: SkillResult) -> str:
+    words = (f"<p>The null above moves the earthquakes; this one keeps them and makes the "
+             f"ionosphere uninformative instead: the days of the maps are permuted within "
+             f"{skill.conventions.get('season_days', '?')}-day seasons (each day with its "
+             f"geomagnetic state), and detection, clusters, alarms and the score are computed "
+             f"again. {html.escape(describe_skill(skill))} A skill that beats random alarms but "
+             f"not shuffled ionospheres comes from when the ionosphere is disturbed in general "
+             f"(season, storms, solar activity), not from the earthquakes. Shuffling whole days "
+             f"breaks the day-to-day persistence of the real ionosphere, so the shuffled maps "
+             f"are not exactly exchangeable with the real ones; read this p as a robustness "
+             f"check, not as the verdict.</p>")
+    return (f"<h2>Alarms against time-shuffled ionospheres</h2>{words}"
+            f"{_img(null_figure(skill, title='ASS of the alarms of shuffled ionospheres'))}"
+            f"{_table({'shuffled': skill})}")
+
+
+def _robustness(sensitivity: SensitivityTable | None, ionosphere: SkillResult | None,
+                alpha: float) -> str:
+    """The sentences on how far the verdict holds: sensitivity grid and shuffled maps."""
+    out = []
+    if sensitivity is not None:
+        out.append(sensitivity.describe())
+    if ionosphere is not None:
+        beaten = "beat" if ionosphere.p_value <= alpha else "did not beat"
+        out.append(f"Against {ionosphere.null.n_samples} time-shuffled ionospheres the alarms "
+                   f"{beaten} the shuffled ones (ASS {ionosphere.statistic:.3f} against "
+                   f"{ionosphere.null.mean:.3f} ± {ionosphere.null.std:.3f}, p = "
+                   f"{ionosphere.p_value:.3g}).")
+    return " ".join(out)
 
 
 def _verdict(ev: RunEvaluation, alpha: float, family: FamilyWise | None = None) -> str:
@@ -184,13 +226,19 @@ def write_evaluation_report(path: str | os.PathLike[str], evaluation: RunEvaluat
                             epoch: EpochResult | None = None,
                             title: str = "ionoquake forecast evaluation",
                             context: Mapping[str, str] | None = None,
-                            alpha: float = 0.05, family: FamilyWise | None = None) -> Path:
+                            alpha: float = 0.05, family: FamilyWise | None = None,
+                            sensitivity: SensitivityTable | None = None,
+                            ionosphere: SkillResult | None = None) -> Path:
     """Write the self-contained HTML report of ``evaluation`` (and an epoch analysis).
 
     With ``family`` (:func:`ionoquake.evaluate.family.assess_run`) the verdict needs
     the family-wise p over every configuration tried on the targets, and says
-    whether the alarm rules were pre-registered.
+    whether the alarm rules were pre-registered. ``sensitivity``
+    (:func:`ionoquake.evaluate.sensitivity.sensitivity_grid`) adds the verdict over a
+    grid of choices, ``ionosphere`` the test against time-shuffled ionospheres
+    (:mod:`ionoquake.evaluate.shuffled_maps`).
     """
     text = render_evaluation_report(evaluation, epoch=epoch, title=title, context=context,
-                                    alpha=alpha, family=family)
+                                    alpha=alpha, family=family, sensitivity=sensitivity,
+                                    ionosphere=ionosphere)
     return write_bytes_atomic(path, text.encode("utf-8"))
