@@ -23,6 +23,7 @@ test: $(STAMP)
 	scripts/system-deps.sh
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/mypy
+	$(BIN)/lint-imports --no-cache
 	scripts/with-postgres.sh $(BIN)/pytest
 
 bench: $(STAMP)

@@ -23,8 +23,8 @@ from ionoquake.detect.event import (
     event_analysis,
     zone_fractions,
 )
-from ionoquake.detect.run import event_to_files
 from ionoquake.geo import great_circle_km
+from ionoquake.pipeline.detect import event_to_files
 from tests.detect.jpl_maps import jpl_maps
 
 # USGS ComCat usp000a7m5.

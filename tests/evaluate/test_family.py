@@ -11,7 +11,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ionoquake.evaluate.alarm_run import evaluate_clusters, headline
 from ionoquake.evaluate.family import (
     PRE_REGISTERED,
     RETROSPECTIVE,
@@ -21,6 +20,7 @@ from ionoquake.evaluate.family import (
 )
 from ionoquake.evaluate.pvalues import holm
 from ionoquake.forecast.alarm_rules import AlarmRules
+from ionoquake.pipeline.evaluate import evaluate_clusters, headline
 from ionoquake.store.catalogs import ingest_files, read_catalog
 from ionoquake.store.ledger import LedgerRecord, ledger_path, read_ledger
 

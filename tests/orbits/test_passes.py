@@ -18,8 +18,8 @@ from ionoquake.orbits.coverage import (
 )
 from ionoquake.orbits.passes import PASS_COLUMNS, passes_over
 from ionoquake.orbits.propagate import geodetic
-from ionoquake.orbits.run import run_passes
 from ionoquake.orbits.zones import circle_zones, grid_zones, inside, polygon_zones
+from ionoquake.pipeline.passes import run_passes
 from ionoquake.sources import tle
 
 START, END = np.datetime64("2019-11-18T00:00", "ns"), np.datetime64("2019-11-19T12:00", "ns")

@@ -17,7 +17,8 @@ import pytest
 from ionoquake.geo import DIPOLE_POLE_LAT_DEG, dipole_latitude_deg, equation_of_time_min
 from ionoquake.orbits.dense import earth_fixed_nodes
 from ionoquake.orbits.frames import julian_dates
-from ionoquake.orbits.propagate import geodetic, propagate_teme, teme_states
+from ionoquake.orbits.propagate import geodetic
+from ionoquake.orbits.sgp4 import propagate_teme, teme_states
 from ionoquake.orbits.track import ground_track
 from ionoquake.sources import tle
 from ionoquake.sources.tle import TleAgeWarning

@@ -9,8 +9,9 @@ import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
-from ionoquake.service.api import Settings, create_app
-from ionoquake.service.sync import sync_database
+from ionoquake.pipeline.sync import sync_database
+from ionoquake.service.api import create_app
+from ionoquake.service.settings import Settings
 from ionoquake.store import database, maps
 from ionoquake.store.catalogs import ingest_files
 from ionoquake.store.indices import ingest_indices

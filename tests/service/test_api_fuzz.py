@@ -16,8 +16,9 @@ import pytest
 schemathesis = pytest.importorskip("schemathesis")
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 
-from ionoquake.service.api import Settings, create_app  # noqa: E402
-from ionoquake.service.sync import sync_database  # noqa: E402
+from ionoquake.pipeline.sync import sync_database  # noqa: E402
+from ionoquake.service.api import create_app  # noqa: E402
+from ionoquake.service.settings import Settings  # noqa: E402
 from ionoquake.store import database, maps  # noqa: E402
 from ionoquake.store.catalogs import ingest_files  # noqa: E402
 from ionoquake.store.tles import ingest_tle_files  # noqa: E402

@@ -10,9 +10,10 @@ import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
 
-from ionoquake.service.api import Settings, create_app
+from ionoquake.pipeline.sync import sync_database
+from ionoquake.service.api import create_app
 from ionoquake.service.cache import ResponseCache, store_generation
-from ionoquake.service.sync import sync_database
+from ionoquake.service.settings import Settings
 from ionoquake.store import database, maps, schema
 from ionoquake.store.catalogs import ingest_files
 

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ionoquake.service.sync import sync_database
+from ionoquake.pipeline.sync import sync_database
 from ionoquake.store import database, maps
 from ionoquake.store.catalogs import ingest_files
 from ionoquake.store.tles import ingest_tle_files
@@ -33,7 +33,8 @@ FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-
 def server(bundled_data: Path, shared_data: Path,
            tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     uvicorn = pytest.importorskip("uvicorn")
-    from ionoquake.service.api import Settings, create_app
+    from ionoquake.service.api import create_app
+    from ionoquake.service.settings import Settings
 
     root = tmp_path_factory.mktemp("dash")
     files = sorted((bundled_data / "ionex/jpl_2000326-2001014").glob("*.gz"),
@@ -49,7 +50,7 @@ def server(bundled_data: Path, shared_data: Path,
     from ionoquake.forecast.alarm_rules import AlarmRules
     from ionoquake.orbits.passes import passes_over
     from ionoquake.orbits.zones import circle_zones
-    from ionoquake.service.sync import sync_alarms, sync_clusters, sync_passes
+    from ionoquake.pipeline.sync import sync_alarms, sync_clusters, sync_passes
     from ionoquake.sources import tle
 
     sets = tle.read(bundled_data / "tle/celestrak_science_20191118.tle")

@@ -10,10 +10,11 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from ionoquake.service.api import Settings, create_app
+from ionoquake.service.api import create_app
 from ionoquake.service.jobs import jobs_folder
+from ionoquake.service.settings import Settings
 from ionoquake.store import database
-from tests.service.test_daily import _archive
+from tests.pipeline.test_daily import _archive
 
 TOKEN = "run-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}

@@ -19,7 +19,8 @@ import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
-from ionoquake.service.api import Settings, create_app
+from ionoquake.service.api import create_app
+from ionoquake.service.settings import Settings
 from ionoquake.service.tracks import antimeridian_pieces
 from ionoquake.sources import tle
 from ionoquake.store import database

@@ -97,7 +97,7 @@ def detect(
     workers: WorkersOption = None,
 ) -> None:
     """Running-median backgrounds, anomalies and space-time clusters on the maps."""
-    from ionoquake.detect.run import detect_to_files
+    from ionoquake.pipeline.detect import detect_to_files
     from ionoquake.scale.cluster import dask_client, describe, progress_bar
 
     root = store_or_default(store)
@@ -151,7 +151,7 @@ def event(
     import numpy as np
 
     from ionoquake.detect.event import Earthquake
-    from ionoquake.detect.run import event_to_files
+    from ionoquake.pipeline.detect import event_to_files
 
     root = store_or_default(store)
     if event_id is not None:
@@ -277,8 +277,8 @@ def passes(
     """Passes of satellites over zones (entry, exit, closest approach, local time, asc/desc)."""
     import pandas as pd
 
-    from ionoquake.orbits.run import run_passes
     from ionoquake.orbits.zones import circle_zones, event_zones
+    from ionoquake.pipeline.passes import run_passes
     from ionoquake.sources import catalog as catalogs
 
     first, last = parse_day(start, "--start"), parse_day(end or start, "--end")
@@ -339,8 +339,8 @@ def evaluate(
     """
     import pandas as pd
 
-    from ionoquake.evaluate.alarm_run import evaluate_clusters, headline
     from ionoquake.forecast.alarm_rules import AlarmRules
+    from ionoquake.pipeline.evaluate import evaluate_clusters, headline
     from ionoquake.store.catalogs import read_catalog
 
     root = store_or_default(store)

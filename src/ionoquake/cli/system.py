@@ -29,7 +29,7 @@ def demo(
                     "p ≥ 1/(1 + N); 0 skips it).")] = 99,
 ) -> None:
     """Run the pipeline offline on the real data bundled with ionoquake."""
-    from ionoquake.report.demo import run_demo
+    from ionoquake.pipeline.demo import run_demo
 
     run_demo(output, out, shuffled_ionospheres=shuffled_ionospheres)
 
@@ -51,10 +51,10 @@ def serve(
     try:
         import uvicorn
 
-        from ionoquake.service.api import Settings
+        from ionoquake.service.settings import Settings
     except ImportError:
         raise IonoquakeError("the API needs the api extra: pip install 'ionoquake[api]'") from None
-    from ionoquake.service.sync import sync_database
+    from ionoquake.pipeline.sync import sync_database
 
     settings = Settings.from_env(store_or_default(store).resolve())
     from ionoquake.store import database
@@ -85,7 +85,7 @@ def daily(
 ) -> None:
     """The operational step: fetch, ingest, detect, issue and store the frozen forecast."""
     from ionoquake.forecast.alarm_rules import AlarmRules
-    from ionoquake.service.daily import run_daily_step
+    from ionoquake.pipeline.daily import run_daily_step
 
     day = parse_day(date, "--date")
     result = run_daily_step(store_or_default(store), day, product=product, producer=producer,

@@ -1,6 +1,6 @@
 """How fragile is a verdict? The alarms' area skill score over a grid of innocent choices.
 
-:func:`ionoquake.evaluate.alarm_run.evaluate_clusters` scores the alarms of one
+:func:`ionoquake.pipeline.evaluate.evaluate_clusters` scores the alarms of one
 configuration: one catalogue (as read), Gardner–Knopoff declustering, one target
 magnitude, one set of alarm rules. Each of these is a choice an honest analyst
 could have made otherwise, and with few target events the verdict can flip with
@@ -252,7 +252,7 @@ def sensitivity_grid(catalog: pd.DataFrame, clusters: pd.DataFrame, rules: Alarm
     Parameters
     ----------
     catalog, clusters, rules, start, end
-        As for :func:`ionoquake.evaluate.alarm_run.evaluate_clusters`: the whole
+        As for :func:`ionoquake.pipeline.evaluate.evaluate_clusters`: the whole
         catalogue (not declustered), the anomaly clusters, the given alarm rules
         and the forecast period ``[start, end)``.
     completeness
@@ -267,7 +267,7 @@ def sensitivity_grid(catalog: pd.DataFrame, clusters: pd.DataFrame, rules: Alarm
         to try one at a time.
     grid_step_deg, learning_days
         Forecast grid cell size (degrees) and learning window (days), as in
-        :func:`~ionoquake.evaluate.alarm_run.evaluate_clusters`.
+        :func:`~ionoquake.pipeline.evaluate.evaluate_clusters`.
     n_simulations, seed, at_tau
         Monte Carlo null of the ASS per cell, and the τ of the gain (as in
         :func:`~ionoquake.evaluate.forecast_run.evaluate_run`).

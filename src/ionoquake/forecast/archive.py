@@ -27,8 +27,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import xarray as xr
 
+from ionoquake.atomic import atomic_path
 from ionoquake.forecast.grid import ForecastError
-from ionoquake.store.atomic import atomic_path
 
 __all__ = ["ForecastWrite", "forecast_metadata", "forecast_path", "read_forecast",
            "write_forecast"]

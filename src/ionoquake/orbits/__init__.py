@@ -6,7 +6,7 @@
 * :mod:`~ionoquake.orbits.track` -- ground tracks as ``Dataset(time)``;
 * :mod:`~ionoquake.orbits.zones`, :mod:`~ionoquake.orbits.passes`,
   :mod:`~ionoquake.orbits.coverage` -- zones, passes, revisits and coverage;
-* :mod:`~ionoquake.orbits.run` -- the ``ionoquake passes`` command.
+* :mod:`~ionoquake.pipeline.passes` -- the ``ionoquake passes`` command.
 
 Local solar time and magnetic latitude are in :mod:`ionoquake.geo`.
 Requires the ``orbits`` extra (``sgp4``, ``skyfield``); nothing here downloads.

@@ -27,6 +27,7 @@ from ionoquake.orbits.frames import (
     julian_dates,
     teme_to_itrs,
 )
+from ionoquake.orbits.sgp4 import teme_states
 
 __all__ = ["EARTH_RATE_RAD_S", "EarthFixedNodes", "earth_fixed_nodes"]
 
@@ -96,8 +97,6 @@ def earth_fixed_nodes(tles: pd.DataFrame, start: np.datetime64 | pd.Timestamp,
     dut1_s
         UT1 − UTC in seconds; None reads skyfield's built-in IERS table.
     """
-    from ionoquake.orbits.propagate import teme_states  # (cycle: propagate uses nodes)
-
     step_ns = round(step_s * 1e9)
     first_ns = int(pd.Timestamp(start).value) - step_ns
     n = (int(pd.Timestamp(end).value) - first_ns) // step_ns + 3

@@ -33,7 +33,7 @@ from numpy.typing import NDArray
 from ionoquake.geo import EARTH_RADIUS_KM, equation_of_time_min, local_mean_time_h
 from ionoquake.orbits.dense import EarthFixedNodes, earth_fixed_nodes
 from ionoquake.orbits.frames import geodetic_up, itrs_to_geodetic
-from ionoquake.orbits.propagate import nearest_epoch_index, warn_tle_ages
+from ionoquake.orbits.sgp4 import nearest_epoch_index, warn_tle_ages
 from ionoquake.orbits.zones import inside
 from ionoquake.sources.tle import MAX_AGE_DAYS
 

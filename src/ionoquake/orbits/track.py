@@ -29,7 +29,8 @@ import xarray as xr
 from numpy.typing import ArrayLike, NDArray
 
 from ionoquake.geo import dipole_latitude_deg, equation_of_time_min, local_mean_time_h
-from ionoquake.orbits.propagate import geodetic, nearest_epoch_index, satrecs
+from ionoquake.orbits.propagate import geodetic
+from ionoquake.orbits.sgp4 import nearest_epoch_index, satrecs
 from ionoquake.sources.tle import MAX_AGE_DAYS
 
 __all__ = ["ground_track", "orbit_numbers"]

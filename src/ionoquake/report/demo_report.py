@@ -5,11 +5,30 @@ from __future__ import annotations
 import html
 import os
 import shutil
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from ionoquake.report.demo import DemoResult
+import pandas as pd
+
+
+@dataclass
+class DemoResult:
+    """What the demo computed, for the report (and for tests)."""
+
+    output: Path
+    archive_changes: int
+    maps_summary: str
+    quiet_days: pd.Series
+    detection: dict[str, Any]
+    events: list[dict[str, Any]] = field(default_factory=list)
+    passes: dict[str, Any] = field(default_factory=dict)
+    evaluation: dict[str, Any] = field(default_factory=dict)
+    evaluation_report: Path | None = None
+    figures: list[Path] = field(default_factory=list)
+    report: Path | None = None
+
+
 
 
 def _rel(path: Path, root: Path) -> str:

@@ -18,6 +18,7 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 
+from ionoquake.atomic import write_bytes_atomic
 from ionoquake.evaluate.family import FamilyWise
 from ionoquake.evaluate.forecast_run import RunEvaluation
 from ionoquake.evaluate.results import EpochResult, MolchanResult, SkillResult
@@ -32,7 +33,6 @@ from ionoquake.report.evaluation_figures import (
 )
 from ionoquake.report.family_report import family_section, registration_sentence, tries_clause
 from ionoquake.report.sensitivity_report import sensitivity_section
-from ionoquake.store.atomic import write_bytes_atomic
 
 __all__ = ["describe_skill", "render_evaluation_report", "write_evaluation_report"]
 

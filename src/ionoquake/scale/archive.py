@@ -38,9 +38,9 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
+from ionoquake.atomic import atomic_path
 from ionoquake.errors import StoreError
 from ionoquake.sources.gim import combine_days
-from ionoquake.store.atomic import atomic_path
 
 #: Aim of one chunk of the series store (bytes); see the module docstring.
 SERIES_CHUNK_BYTES = 16 * 2**20

@@ -20,7 +20,7 @@ Output, one Zarr partition per UT month (default) or UT day of the epochs::
 The run id is a hash of the settings (background configuration, tolerance, quiet
 rules, index table), so runs with other settings never mix. Each partition records
 a signature of the map partitions it was computed from; it is written atomically
-(:func:`ionoquake.store.atomic.atomic_path`) and skipped when present with the same
+(:func:`ionoquake.atomic.atomic_path`) and skipped when present with the same
 signature: a rerun writes nothing, a killed run resumes where it stopped, and a
 worker lost mid-block costs only that block's unwritten days (Dask reruns the task
 elsewhere; the partitions it had written are not written again).
@@ -48,6 +48,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from ionoquake.atomic import atomic_path, remove_stale_temporaries, write_bytes_atomic
 from ionoquake.detect.anomalies import (
     DEFAULT_RULES,
     ON_BOUND_TOLERANCE_TECU,
@@ -59,7 +60,6 @@ from ionoquake.errors import StoreError
 from ionoquake.scale.anomaly_partitions import PartitionWriter, journal
 from ionoquake.scale.archive import local_path, read_span
 from ionoquake.store import maps as map_store
-from ionoquake.store.atomic import atomic_path, remove_stale_temporaries, write_bytes_atomic
 
 _DAY = np.timedelta64(1, "D")
 Period = Literal["day", "month"]

@@ -15,7 +15,6 @@ import os
 import re
 import secrets
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -43,6 +42,7 @@ from ionoquake.service.params import (
     in_box,
     parse_bbox,
 )
+from ionoquake.service.settings import Settings
 from ionoquake.service.tracks import tracks_router
 from ionoquake.sources import ionex
 from ionoquake.store import database, maps, schema
@@ -51,19 +51,6 @@ from ionoquake.store.ingest import ingest_path
 STATIC = Path(__file__).parent / "static"
 PAGES = ("index.html", "event.html", "forecasts.html")
 SAFE_NAME = re.compile(r"[^A-Za-z0-9_.-]")
-
-
-@dataclass(frozen=True)
-class Settings:
-    """Where the data are and who may write."""
-
-    store: Path
-    database_url: str
-    token: str | None = None
-
-    @classmethod
-    def from_env(cls, store: Path) -> "Settings":
-        return cls(store, database.database_url(store), os.environ.get("IONOQUAKE_API_TOKEN"))
 
 
 def create_app(settings: Settings) -> FastAPI:

@@ -70,7 +70,7 @@ def store_generation(store: str | os.PathLike[str]) -> tuple[tuple[str, int, int
 
     Changes whenever a day of maps (``maps/<product>/<year>/<day>.zarr``) or a table
     file (``tables/<kind>/<name>.parquet``) is added, replaced or removed: each is an
-    atomic rename inside its folder (:mod:`ionoquake.store.atomic`).
+    atomic rename inside its folder (:mod:`ionoquake.atomic`).
     """
     return (folder_generation(Path(store) / "maps", 2)
             + folder_generation(Path(store) / "tables", 1))

@@ -4,7 +4,7 @@ A run starts in a background thread of the server process and answers at once wi
 its job record; ``GET /api/jobs/<id>`` follows it. The records are JSON files
 ``<store>/jobs/<id>.json`` written atomically, so every server process (``serve
 --workers N``) sees every job, and a lock file (``flock``) lets one run at a time
-across them. The daily step itself is idempotent (:mod:`ionoquake.service.daily`):
+across them. The daily step itself is idempotent (:mod:`ionoquake.pipeline.daily`):
 a run interrupted by a restart of the server is finished by triggering it again.
 """
 
@@ -21,8 +21,8 @@ import traceback
 from pathlib import Path
 from typing import Any
 
+from ionoquake.atomic import write_bytes_atomic
 from ionoquake.errors import IonoquakeError
-from ionoquake.store.atomic import write_bytes_atomic
 
 JOB_ID = re.compile(r"^[0-9a-f]{16}$")
 
@@ -57,7 +57,7 @@ def _write(store: Path, job: dict[str, Any]) -> None:
 
 
 def start_daily(store: str | os.PathLike[str], date: dt.date, **options: Any) -> dict[str, Any]:
-    """Start :func:`~ionoquake.service.daily.run_daily_step` for ``date`` in a thread.
+    """Start :func:`~ionoquake.pipeline.daily.run_daily_step` for ``date`` in a thread.
 
     Returns the job record (status ``running``). Raises :class:`Busy` if a run is
     going on in any process serving ``store``.
@@ -93,7 +93,7 @@ def start_daily(store: str | os.PathLike[str], date: dt.date, **options: Any) ->
 
 def _run_daily(store: Path, date: dt.date, options: dict[str, Any], job: dict[str, Any],
                lock: Any) -> None:
-    from ionoquake.service.daily import run_daily_step
+    from ionoquake.pipeline.daily import run_daily_step
 
     try:
         result = run_daily_step(store, date, **options)

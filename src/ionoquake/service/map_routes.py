@@ -38,7 +38,7 @@ from ionoquake.sources.gim import combine_days
 from ionoquake.store import maps
 
 if TYPE_CHECKING:
-    from ionoquake.service.api import Settings
+    from ionoquake.service.settings import Settings
 
 #: Maps and ΔTEC datasets an API process keeps in memory (bytes).
 DATASET_CACHE_BYTES = 512 * 2**20

@@ -32,7 +32,7 @@ from ionoquake.sources.tle import MAX_AGE_DAYS
 from ionoquake.store.tles import read_tles, satellites, tles_path
 
 if TYPE_CHECKING:
-    from ionoquake.service.api import Settings
+    from ionoquake.service.settings import Settings
 
 __all__ = ["MAX_SATELLITES", "MAX_SPAN", "antimeridian_pieces", "tracks_router"]
 

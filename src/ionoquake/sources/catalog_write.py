@@ -14,9 +14,9 @@ from typing import Literal
 
 import pandas as pd
 
+from ionoquake.atomic import atomic_path
 from ionoquake.sources import quakeml
 from ionoquake.sources.catalog_table import CORE_COLUMNS, CatalogError
-from ionoquake.store.atomic import atomic_path
 
 __all__ = ["write"]
 

@@ -17,8 +17,8 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from ionoquake.atomic import atomic_path
 from ionoquake.sources.ionex_header import IonexError
-from ionoquake.store.atomic import atomic_path
 
 MISSING = 9999
 

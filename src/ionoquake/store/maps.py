@@ -28,10 +28,10 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from ionoquake.atomic import atomic_path, remove_stale_temporaries
 from ionoquake.errors import StoreError
 from ionoquake.sources import gim_cdf, ionex
 from ionoquake.sources.gim import combine_days
-from ionoquake.store.atomic import atomic_path, remove_stale_temporaries
 from ionoquake.store.provenance import file_record, sha256_of
 
 Status = Literal["added", "unchanged", "replaced"]

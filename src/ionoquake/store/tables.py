@@ -21,8 +21,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from ionoquake.atomic import atomic_path
 from ionoquake.errors import StoreError, where
-from ionoquake.store.atomic import atomic_path
 
 _META_KEY = b"ionoquake"
 

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ionoquake.atomic import write_bytes_atomic
 from ionoquake.detect.decluster import decluster
 from ionoquake.evaluate.epoch import superposed_epoch
 from ionoquake.evaluate.family import FamilyWise, assess_run, ledger_record
@@ -33,7 +34,6 @@ from ionoquake.forecast.gridded import ForecastConfig
 from ionoquake.forecast.run import run_daily
 from ionoquake.report.evaluation_report import write_evaluation_report
 from ionoquake.report.progress import progress_bar
-from ionoquake.store.atomic import write_bytes_atomic
 from ionoquake.store.ledger import record_evaluation
 from ionoquake.store.provenance import json_sha256
 

@@ -10,7 +10,7 @@ import ncompress
 import pytest
 
 from ionoquake.errors import IonoquakeError
-from ionoquake.service.daily import run_daily_step
+from ionoquake.pipeline.daily import run_daily_step
 from ionoquake.store import database, maps
 from ionoquake.store.ingest import ingest_path
 from ionoquake.store.schema import forecasts

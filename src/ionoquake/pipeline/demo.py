@@ -21,7 +21,6 @@ again and the outputs come out the same.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -33,11 +32,9 @@ from ionoquake.detect.background import BackgroundConfig
 from ionoquake.detect.decluster import decluster
 from ionoquake.detect.event import Earthquake
 from ionoquake.detect.quiet import QuietRules, classify_days
-from ionoquake.detect.run import detect_to_files, event_to_files
 from ionoquake.errors import IonoquakeError
-from ionoquake.report.demo_report import write_report
-from ionoquake.report.progress import progress_bar
-from ionoquake.service.sync import (
+from ionoquake.pipeline.detect import detect_to_files, event_to_files
+from ionoquake.pipeline.sync import (
     sync_alarms,
     sync_clusters,
     sync_database,
@@ -45,6 +42,8 @@ from ionoquake.service.sync import (
     sync_forecasts,
     sync_passes,
 )
+from ionoquake.report.demo_report import DemoResult, write_report
+from ionoquake.report.progress import progress_bar
 from ionoquake.store import database, maps
 from ionoquake.store.catalogs import read_catalog
 from ionoquake.store.indices import read_indices
@@ -53,23 +52,6 @@ from ionoquake.store.ingest import ingest_path, ingest_paths
 TARGET_MAGNITUDE = 7.0
 #: Time-shuffled ionospheres of the evaluation (~1 s each here; p ≥ 1/100).
 SHUFFLED_IONOSPHERES = 99
-
-
-@dataclass
-class DemoResult:
-    """What the demo computed, for the report (and for tests)."""
-
-    output: Path
-    archive_changes: int
-    maps_summary: str
-    quiet_days: pd.Series
-    detection: dict[str, Any]
-    events: list[dict[str, Any]] = field(default_factory=list)
-    passes: dict[str, Any] = field(default_factory=dict)
-    evaluation: dict[str, Any] = field(default_factory=dict)
-    evaluation_report: Path | None = None
-    figures: list[Path] = field(default_factory=list)
-    report: Path | None = None
 
 
 def bundled_data_dir() -> Path:
@@ -138,8 +120,8 @@ def latitude_control(anomalies: Any, quake: Earthquake, days_before: int = 30) -
 
 def demo_passes(data: Path, out: Path, engine: Any) -> dict[str, Any]:
     """Passes of CSES (43194) and Swarm A/B/C over the M≥6 zones of 2019-11-10 … 25."""
-    from ionoquake.orbits.run import run_passes
     from ionoquake.orbits.zones import event_zones
+    from ionoquake.pipeline.passes import run_passes
     from ionoquake.sources import catalog
 
     events = catalog.read(data / "catalogs" / "usgs_comcat_M5_2019-10-01_2019-12-31.csv")
@@ -165,8 +147,8 @@ def demo_evaluation(store: Path, clusters_csv: Path, ds: Any, out: Path, engine:
     ``maps_null`` (:class:`ionoquake.evaluate.shuffled_maps.MapsNull`) adds the
     time-shuffled ionosphere null.
     """
-    from ionoquake.evaluate.alarm_run import evaluate_clusters, headline
     from ionoquake.forecast.alarm_rules import AlarmRules
+    from ionoquake.pipeline.evaluate import evaluate_clusters, headline
 
     clusters = pd.read_csv(clusters_csv, parse_dates=["start", "end", "peak_time"])
     first = str(clusters["start"].min().date())

@@ -37,7 +37,7 @@ from ionoquake.forecast.archive import write_forecast
 from ionoquake.forecast.asof import AsOfView
 from ionoquake.forecast.grid import Grid
 from ionoquake.forecast.gridded import ForecastConfig, build_forecast
-from ionoquake.service.sync import sync_alarms, sync_clusters, sync_database, sync_forecasts
+from ionoquake.pipeline.sync import sync_alarms, sync_clusters, sync_database, sync_forecasts
 from ionoquake.store import database, maps
 from ionoquake.store.catalogs import read_catalog
 from ionoquake.store.indices import read_indices, stored_sources

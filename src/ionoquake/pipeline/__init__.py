@@ -1,0 +1,1 @@
+"""The jobs that run the stages end to end: demo, daily step, detect, evaluate, passes."""
