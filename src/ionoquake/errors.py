@@ -18,6 +18,13 @@ class IonoquakeError(Exception):
     """Base class of all errors ionoquake raises on bad input or bad requests."""
 
 
+class InputError(IonoquakeError, ValueError):
+    """Arguments outside a computation's domain: shapes, ranges, method or convention names.
+
+    A :class:`ValueError` too, as numpy and scipy raise for the same mistakes.
+    """
+
+
 class StoreError(IonoquakeError):
     """The local archive is missing, locked, or inconsistent."""
 

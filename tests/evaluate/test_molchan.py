@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
+from ionoquake.errors import IonoquakeError
 from ionoquake.evaluate.molchan import (
     area_skill_score,
     ass_null_monte_carlo,
@@ -184,6 +185,8 @@ def test_result_round_trips_through_json() -> None:
 
 
 def test_invalid_inputs_are_named() -> None:
+    with pytest.raises(IonoquakeError, match="no target events"):  # one readable CLI line
+        molchan([1, 2], [0, 0], [1, 1])
     with pytest.raises(ValueError, match="no target events"):
         molchan_trajectory([1, 2], [1, 1], [0, 0])
     with pytest.raises(ValueError, match="1 cells have a NaN score"):

@@ -35,6 +35,8 @@ import pandas as pd
 import xarray as xr
 from numpy.typing import NDArray
 
+from ionoquake.errors import InputError
+
 __all__ = ["ANOMALY_COLUMNS", "AlongTrackConfig", "along_track_residuals", "anomaly_table",
            "detect_along_track", "detrend", "runs_to_table", "window_rms"]
 
@@ -91,7 +93,7 @@ def detrend(x: Float, y: Float, *, method: str = "polynomial", degree: int = 3,
         out[ok] = y[ok] - fit(x[ok])
         return out
     if method != "spline":
-        raise ValueError(f"detrend method {method!r}: expected 'polynomial' or 'spline'")
+        raise InputError(f"detrend method {method!r}: expected 'polynomial' or 'spline'")
     from scipy.interpolate import make_lsq_spline
 
     order = np.argsort(x[ok], kind="stable")
@@ -155,7 +157,7 @@ def along_track_residuals(track: xr.Dataset, variable: str,
         raise KeyError(f"{variable!r} is not in the track (has {', '.join(map(str, track))})")
     values = np.asarray(track[variable].values, dtype=np.float64)
     if values.ndim != 1:
-        raise ValueError(f"{variable!r} has dims {track[variable].dims}; expected ('time',)")
+        raise InputError(f"{variable!r} has dims {track[variable].dims}; expected ('time',)")
     lat = track["lat"].values.astype(np.float64)
     keep = np.isfinite(values)
     if cfg.max_abs_mag_lat_deg is not None:

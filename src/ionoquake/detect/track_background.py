@@ -27,6 +27,7 @@ import pandas as pd
 import xarray as xr
 
 from ionoquake.detect.along_track import runs_to_table
+from ionoquake.errors import InputError
 
 __all__ = ["PERCENTILES", "background_anomalies", "background_map", "score_against_background"]
 
@@ -72,7 +73,7 @@ def background_map(
     """
     parts = [tracks] if isinstance(tracks, xr.Dataset) else list(tracks)
     if not parts:
-        raise ValueError("background_map needs at least one track")
+        raise InputError("background_map needs at least one track")
     value = np.concatenate([p[variable].values.astype(np.float64) for p in parts])
     lat = np.concatenate([p["lat"].values for p in parts])
     lon = np.concatenate([(p["lon"].values + 180.0) % 360.0 - 180.0 for p in parts])
@@ -143,7 +144,7 @@ def score_against_background(track: xr.Dataset, background: xr.Dataset, variable
             flag = (percentile < k) | (percentile > 100 - k)
         stat = np.abs(percentile - 50.0)
     else:
-        raise ValueError(f"score {score!r}: expected 'sigma' or 'percentile'")
+        raise InputError(f"score {score!r}: expected 'sigma' or 'percentile'")
     units = track[variable].attrs.get("units", "1")
     ds = xr.Dataset(
         {"value": ("time", value, {"units": units}),

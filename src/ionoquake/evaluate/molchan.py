@@ -45,6 +45,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy import special, stats
 
+from ionoquake.errors import InputError
 from ionoquake.evaluate.pvalues import monte_carlo_p
 from ionoquake.evaluate.results import (
     NULL_QUANTILES,
@@ -112,17 +113,17 @@ def _check(scores: ArrayLike, weights: ArrayLike, events: ArrayLike
     w = w.ravel() if w.size == s.size else np.broadcast_to(w, np.shape(scores)).ravel()
     n = np.asarray(events, dtype=float).ravel()
     if not (s.size == w.size == n.size):
-        raise ValueError(f"scores ({s.size}), weights ({w.size}) and events ({n.size}) "
+        raise InputError(f"scores ({s.size}), weights ({w.size}) and events ({n.size}) "
                          "must have the same number of cells")
     if np.isnan(s).any():
-        raise ValueError(f"{int(np.isnan(s).sum())} cells have a NaN score; give them a "
+        raise InputError(f"{int(np.isnan(s).sum())} cells have a NaN score; give them a "
                          "finite score and zero weight to leave them out")
     if (w < 0).any() or w.sum() <= 0:
-        raise ValueError("weights must be ≥ 0 with a positive total")
+        raise InputError("weights must be ≥ 0 with a positive total")
     if (n < 0).any() or n.sum() <= 0:
-        raise ValueError("there are no target events: the miss rate is undefined")
+        raise InputError("there are no target events: the miss rate is undefined")
     if (n[w == 0] > 0).any():
-        raise ValueError(f"{int(n[w == 0].sum())} target events lie in cells of zero weight")
+        raise InputError(f"{int(n[w == 0].sum())} target events lie in cells of zero weight")
     return s, w, n
 
 
@@ -152,7 +153,7 @@ def area_skill_score(tau: ArrayLike, nu: ArrayLike, convention: str = "trapezoid
         return float(1.0 - np.sum(np.diff(t) * 0.5 * (v[1:] + v[:-1])))
     if convention == "staircase":
         return float(1.0 - np.sum(np.diff(t) * v[:-1]))
-    raise ValueError(f"ASS convention {convention!r}: use one of {', '.join(ASS_CONVENTIONS)}")
+    raise InputError(f"ASS convention {convention!r}: use one of {', '.join(ASS_CONVENTIONS)}")
 
 
 def ass_null_variance(tau: ArrayLike, n_events: int) -> float:
@@ -205,7 +206,7 @@ def ass_null_monte_carlo(tau: ArrayLike, n_events: int, n_simulations: int = 10_
     elif convention == "staircase":
         table = _GroupTable(t, t[1:])
     else:
-        raise ValueError(f"ASS convention {convention!r}: use one of "
+        raise InputError(f"ASS convention {convention!r}: use one of "
                          f"{', '.join(ASS_CONVENTIONS)}")
     rng = np.random.default_rng(seed)
     out = np.empty(n_simulations)
@@ -363,7 +364,7 @@ def _ass_skill(tau: Float, nu: Float, n_events: int, n_simulations: int, seed: i
             quantiles=[float(stats.norm.ppf(q, 0.5, sd)) for q in NULL_QUANTILES])
         how = "normal approximation Normal(1/2, 1/(12 N)) (no Monte Carlo asked)"
     else:
-        raise ValueError("the staircase ASS has no analytic null here: give n_simulations > 0")
+        raise InputError("the staircase ASS has no analytic null here: give n_simulations > 0")
     details["significant_at_alpha"] = float(p <= alpha)
     name = "area skill score" if convention == "trapezoid" else "area skill score (staircase)"
     return SkillResult(name, ass, null, p, "greater", conv, details, p_method=how)
@@ -381,7 +382,7 @@ def _gain_and_r(tau: Float, nu: Float, thr: Float, far: Float, n_events: int,
         f = float(np.interp(at_tau, tau, far))
         how = f"interpolated along the trajectory at tau = {at_tau:g}"
     else:
-        raise ValueError("give at_tau or at_threshold to read the gain")
+        raise InputError("give at_tau or at_threshold to read the gain")
     hits = (1.0 - v) * n_events
     p = float(binomial_p_value(hits, n_events, t)) if t > 0 else 1.0
     sd_h = math.sqrt(n_events * t * (1 - t))

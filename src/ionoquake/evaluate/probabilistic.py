@@ -26,6 +26,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy import stats
 
+from ionoquake.errors import InputError
 from ionoquake.evaluate.results import CurveResult, SkillResult, as_tuple, summarize_null
 
 __all__ = ["occurrence_probability", "reliability_diagram", "roc_diagram"]
@@ -42,11 +43,11 @@ def _inputs(probability: ArrayLike, outcome: ArrayLike) -> tuple[Float, NDArray[
     p = np.asarray(probability, dtype=float).ravel()
     o = np.asarray(outcome).ravel() > 0
     if p.size != o.size:
-        raise ValueError(f"{p.size} probabilities but {o.size} outcomes")
+        raise InputError(f"{p.size} probabilities but {o.size} outcomes")
     if np.isnan(p).any() or (p < 0).any() or (p > 1).any():
-        raise ValueError("probabilities must lie in [0, 1] without NaN")
+        raise InputError("probabilities must lie in [0, 1] without NaN")
     if o.all() or not o.any():
-        raise ValueError("ROC and reliability need cells both with and without events")
+        raise InputError("ROC and reliability need cells both with and without events")
     return p, o
 
 

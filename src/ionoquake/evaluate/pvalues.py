@@ -35,6 +35,8 @@ from typing import Literal
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from ionoquake.errors import InputError
+
 __all__ = ["TIE_TOLERANCE", "holm", "monte_carlo_p"]
 
 #: Relative tolerance under which a null value counts as tied with the observed one.
@@ -78,9 +80,9 @@ def monte_carlo_p(null: ArrayLike, observed: float, *, alternative: Alternative 
         raise TypeError("compare null values in float64, the precision of the observed value")
     x = x.astype(float, copy=False).ravel()
     if not np.isfinite(observed):
-        raise ValueError(f"the observed statistic is {observed}: no p-value")
+        raise InputError(f"the observed statistic is {observed}: no p-value")
     if np.isnan(x).any():
-        raise ValueError(f"{int(np.isnan(x).sum())} null values are NaN")
+        raise InputError(f"{int(np.isnan(x).sum())} null values are NaN")
     gamma = tolerance * max(abs(float(observed)), 1.0)
     if alternative == "greater":
         return float((1 + np.count_nonzero(x >= observed - gamma)) / (1 + x.size))
@@ -91,7 +93,7 @@ def monte_carlo_p(null: ArrayLike, observed: float, *, alternative: Alternative 
                                                 tolerance=tolerance),
                                   monte_carlo_p(x, observed, alternative="less",
                                                 tolerance=tolerance)))
-    raise ValueError(f"alternative {alternative!r}: use greater, less or two-sided")
+    raise InputError(f"alternative {alternative!r}: use greater, less or two-sided")
 
 
 def holm(p_values: ArrayLike) -> NDArray[np.float64]:
@@ -111,7 +113,7 @@ def holm(p_values: ArrayLike) -> NDArray[np.float64]:
     if p.size == 0:
         return p
     if np.isnan(p).any() or (p < 0).any() or (p > 1).any():
-        raise ValueError("p-values must lie in [0, 1]")
+        raise InputError("p-values must lie in [0, 1]")
     order = np.argsort(p, kind="stable")
     m = p.size
     stepped = np.minimum(1.0, (m - np.arange(m)) * p[order])

@@ -30,6 +30,8 @@ from typing import Any, Self
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from ionoquake.errors import InputError
+
 __all__ = [
     "CurveResult",
     "EpochResult",
@@ -338,7 +340,7 @@ def summarize_null(samples: ArrayLike | None = None, *, kind: str, description: 
                            {f"{p:g}": float(v) for p, v in zip(NULL_QUANTILES, q, strict=True)},
                            values, counts, binned)
     if mean is None or std is None:
-        raise ValueError("an analytic null needs mean and std")
+        raise InputError("an analytic null needs mean and std")
     qs = {} if quantiles is None else {
         f"{p:g}": float(v) for p, v in zip(NULL_QUANTILES, quantiles, strict=True)}
     return NullSummary(kind, description, 0, seed, float(mean), float(std), qs)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -19,7 +18,6 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
-import xarray as xr
 from matplotlib.figure import Figure
 
 
@@ -38,33 +36,6 @@ def land_rings() -> tuple[np.ndarray, ...]:
 def _coastline(ax: plt.Axes) -> None:
     for ring in land_rings():
         ax.plot(ring[:, 0], ring[:, 1], color="0.15", linewidth=0.5)
-
-
-def tec_map(ds: xr.Dataset, time: np.datetime64, *, marks: Iterable[tuple[float, float, str]] = (),
-            circles: Iterable[tuple[float, float, float]] = (), variable: str = "tec",
-            title: str | None = None) -> Figure:
-    """The map nearest ``time`` with the coastline; ``marks`` (lat, lon, label) as stars,
-    ``circles`` (lat, lon, radius_km) as great circles."""
-    da = ds[variable].sel(time=time, method="nearest")
-    fig, ax = plt.subplots(figsize=(10, 5.2), layout="constrained")
-    units = ds[variable].attrs.get("units", "")
-    mesh = ax.pcolormesh(ds["lon"], ds["lat"], da, shading="nearest", cmap="viridis")
-    fig.colorbar(mesh, ax=ax, label=f"{variable.upper()} ({units})", shrink=0.85)
-    _coastline(ax)
-    for lat, lon, label in marks:
-        ax.plot(lon, lat, marker="*", color="red", markersize=14, markeredgecolor="white")
-        ax.annotate(label, (lon, lat), xytext=(6, 6), textcoords="offset points", color="white",
-                    fontsize=9, fontweight="bold")
-    for lat, lon, radius_km in circles:
-        lats, lons = circle_outline(lat, lon, radius_km)
-        ax.plot(lons, lats, color="red", linewidth=1.0, linestyle="--")
-    ax.set_xlim(-180, 180)
-    ax.set_ylim(-90, 90)
-    ax.set_xlabel("longitude (°E)")
-    ax.set_ylabel("latitude (°N)")
-    stamp = np.datetime_as_string(da["time"].values, "m")
-    ax.set_title(title or f"{ds.attrs.get('product', '')} {variable.upper()} {stamp} UTC")
-    return fig
 
 
 def circle_outline(lat_deg: float, lon_deg: float, radius_km: float,

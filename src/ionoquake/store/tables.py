@@ -56,14 +56,6 @@ def read_table(store: str | os.PathLike[str], kind: str, name: str) -> pd.DataFr
     return df
 
 
-def table_provenance(store: str | os.PathLike[str], kind: str, name: str) -> list[dict[str, Any]]:
-    """The source-file records of a stored table (empty if the table does not exist)."""
-    path = table_path(store, kind, name)
-    if not path.exists():
-        return []
-    return _provenance(pq.read_schema(path).metadata)
-
-
 def _provenance(metadata: dict[bytes, bytes] | None) -> list[dict[str, Any]]:
     if not metadata or _META_KEY not in metadata:
         return []
