@@ -14,15 +14,16 @@ by NORAD number in the stored table.
 """
 
 # No ``from __future__ import annotations``: FastAPI reads the annotations of the route
-# functions defined inside tracks_router at run time.
+# functions at run time.
 import datetime as dt
 import math
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Annotated, Any
+from pathlib import Path
+from typing import Annotated, Any
 
 import numpy as np
 import pandas as pd
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 
 from ionoquake.errors import StoreError
 from ionoquake.orbits.track import ground_track
@@ -31,10 +32,8 @@ from ionoquake.service.params import naive
 from ionoquake.sources.tle import MAX_AGE_DAYS
 from ionoquake.store.tles import read_tles, satellites, tles_path
 
-if TYPE_CHECKING:
-    from ionoquake.service.settings import Settings
-
-__all__ = ["MAX_SATELLITES", "MAX_SPAN", "antimeridian_pieces", "tracks_router"]
+__all__ = ["MAX_SATELLITES", "MAX_SPAN", "StoredTles", "antimeridian_pieces",
+           "router"]
 
 MAX_SPAN = dt.timedelta(days=1)
 #: Stored NORAD ids an unknown-id error lists (a full catalogue has ~14 000).
@@ -134,73 +133,86 @@ def _feature(track: dict[str, Any], start: str, end: str, step_s: int) -> dict[s
             "properties": properties}
 
 
-def tracks_router(settings: "Settings") -> APIRouter:
-    """Routes of the satellites and their ground tracks over ``settings.store``."""
-    router = APIRouter(tags=["satellites"])
-    cache: dict[str, tuple[tuple[int, int], pd.DataFrame]] = {}
+class StoredTles:
+    """The archive's element sets, read again only when the table file changes."""
 
-    def stored_tles() -> pd.DataFrame:
-        """The stored element sets, read again only when the table file changes."""
-        path = tles_path(settings.store)
+    def __init__(self, store: Path) -> None:
+        self.store = store
+        self._cached: tuple[tuple[int, int], pd.DataFrame] | None = None
+
+    def table(self) -> pd.DataFrame:
+        """The stored element sets (404 when there are none)."""
+        path = tles_path(self.store)
         try:
             stat = path.stat()
         except FileNotFoundError:
             raise HTTPException(404, "no TLEs in the archive; ingest a TLE file first "
                                      "(ionoquake ingest FILE.tle)") from None
         stamp = (stat.st_mtime_ns, stat.st_ino)
-        cached = cache.get("tles")
+        cached = self._cached
         if cached is None or cached[0] != stamp:
             try:
-                cached = (stamp, read_tles(settings.store))
+                cached = (stamp, read_tles(self.store))
             except StoreError as exc:  # removed between stat and read
                 raise HTTPException(404, str(exc)) from None
-            cache["tles"] = cached
+            self._cached = cached
         return cached[1]
 
-    @router.get("/api/satellites", summary="Satellites with stored TLEs")
-    def list_satellites() -> list[dict[str, Any]]:
-        """NORAD number, name, first and last TLE epoch and number of TLEs per satellite."""
-        return records(satellites(stored_tles()))
 
-    @router.get("/api/tracks", summary="Ground tracks of satellites (SGP4)")
-    def tracks(
-        norad_id: Annotated[list[int], Query(
-            min_length=1, max_length=MAX_SATELLITES,
-            description=f"NORAD catalogue number; repeat for several (at most "
-                        f"{MAX_SATELLITES}).")],
-        start: Annotated[dt.datetime, Query(description="From this UTC time (ISO 8601).")],
-        end: Annotated[dt.datetime, Query(
-            description="Until this UTC time (included if on the step grid); at most a day "
-                        "after start.")],
-        step_s: Annotated[int, Query(ge=MIN_STEP_S, le=MAX_STEP_S,
-                                     description="Seconds between track points.")] = 60,
-        format: Annotated[str, Query(pattern="^(json|geojson)$", description=(
-            "geojson: a FeatureCollection of (Multi)LineStrings split at the antimeridian; "
-            "json: times, lat, lon, alt_km per satellite."))] = "geojson",
-    ) -> dict[str, Any]:
-        """Sub-satellite tracks, each from the stored TLE nearest to the span's middle."""
-        times = _times(start, end, step_s)
-        table = stored_tles()
-        wanted = list(dict.fromkeys(norad_id))
-        known = set(table["norad_id"].tolist())
-        unknown = [i for i in wanted if i not in known]
-        if unknown:
-            shown = sorted(known)[:MAX_LISTED]
-            more = f" and {len(known) - len(shown)} more (GET /api/satellites)" \
-                if len(known) > len(shown) else ""
-            raise HTTPException(404, f"no TLE of NORAD {', '.join(map(str, unknown))} in the "
-                                     f"archive; stored: {', '.join(map(str, shown))}{more}")
-        found = [_track(table[table["norad_id"] == i], times) for i in wanted]
-        first, last = (pd.Timestamp(times[0]).isoformat(), pd.Timestamp(times[-1]).isoformat())
-        if format == "geojson":
-            return {"type": "FeatureCollection",
-                    "features": [_feature(t, first, last, step_s) for t in found]}
-        return {"start": first, "end": last, "step_s": step_s,
-                "time": [pd.Timestamp(t).isoformat() for t in times],
-                "tracks": [{**{k: t[k] for k in ("norad_id", "name", "tle_epoch",
-                                                 "tle_age_days", "warning")},
-                            "lat": _rounded(t["lat"], DIGITS),
-                            "lon": _rounded(t["lon"], DIGITS),
-                            "alt_km": _rounded(t["alt_km"], 3)} for t in found]}
+def stored_tles(request: Request) -> StoredTles:
+    """The application's element sets (``app.state.tles``)."""
+    tles: StoredTles = request.app.state.tles
+    return tles
 
-    return router
+
+Tles = Annotated[StoredTles, Depends(stored_tles)]
+router = APIRouter(tags=["satellites"])
+
+
+@router.get("/api/satellites", summary="Satellites with stored TLEs")
+def list_satellites(tles: Tles) -> list[dict[str, Any]]:
+    """NORAD number, name, first and last TLE epoch and number of TLEs per satellite."""
+    return records(satellites(tles.table()))
+
+@router.get("/api/tracks", summary="Ground tracks of satellites (SGP4)")
+def tracks(
+    tles: Tles,
+    norad_id: Annotated[list[int], Query(
+        min_length=1, max_length=MAX_SATELLITES,
+        description=f"NORAD catalogue number; repeat for several (at most "
+                    f"{MAX_SATELLITES}).")],
+    start: Annotated[dt.datetime, Query(description="From this UTC time (ISO 8601).")],
+    end: Annotated[dt.datetime, Query(
+        description="Until this UTC time (included if on the step grid); at most a day "
+                    "after start.")],
+    step_s: Annotated[int, Query(ge=MIN_STEP_S, le=MAX_STEP_S,
+                                 description="Seconds between track points.")] = 60,
+    format: Annotated[str, Query(pattern="^(json|geojson)$", description=(
+        "geojson: a FeatureCollection of (Multi)LineStrings split at the antimeridian; "
+        "json: times, lat, lon, alt_km per satellite."))] = "geojson",
+) -> dict[str, Any]:
+    """Sub-satellite tracks, each from the stored TLE nearest to the span's middle."""
+    times = _times(start, end, step_s)
+    table = tles.table()
+    wanted = list(dict.fromkeys(norad_id))
+    known = set(table["norad_id"].tolist())
+    unknown = [i for i in wanted if i not in known]
+    if unknown:
+        shown = sorted(known)[:MAX_LISTED]
+        more = f" and {len(known) - len(shown)} more (GET /api/satellites)" \
+            if len(known) > len(shown) else ""
+        raise HTTPException(404, f"no TLE of NORAD {', '.join(map(str, unknown))} in the "
+                                 f"archive; stored: {', '.join(map(str, shown))}{more}")
+    found = [_track(table[table["norad_id"] == i], times) for i in wanted]
+    first, last = (pd.Timestamp(times[0]).isoformat(), pd.Timestamp(times[-1]).isoformat())
+    if format == "geojson":
+        return {"type": "FeatureCollection",
+                "features": [_feature(t, first, last, step_s) for t in found]}
+    return {"start": first, "end": last, "step_s": step_s,
+            "time": [pd.Timestamp(t).isoformat() for t in times],
+            "tracks": [{**{k: t[k] for k in ("norad_id", "name", "tle_epoch",
+                                             "tle_age_days", "warning")},
+                        "lat": _rounded(t["lat"], DIGITS),
+                        "lon": _rounded(t["lon"], DIGITS),
+                        "alt_km": _rounded(t["alt_km"], 3)} for t in found]}
+
