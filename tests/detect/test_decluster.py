@@ -12,9 +12,9 @@ import pytest
 from ionoquake.detect.decluster import (
     GARDNER_KNOPOFF_TABLE,
     decluster,
+    earthquake_clusters,
     gardner_knopoff_mainshocks,
     gardner_knopoff_windows,
-    label_clusters,
 )
 from ionoquake.detect.reasenberg import interaction_radius_km
 from ionoquake.geo import great_circle_km
@@ -144,7 +144,7 @@ def test_decluster_is_fast_and_keeps_the_big_ones(comcat: pd.DataFrame) -> None:
     ids = set(mainshocks["event_id"])
     # Tohoku 2011-03-11 M9.1 (official20110311054624120_30), El Salvador M7.7 (usp000a7m5).
     assert {"official20110311054624120_30", "usp000a7m5"} <= ids
-    labelled = label_clusters(comcat)
+    labelled = earthquake_clusters(comcat)
     tohoku = labelled[labelled["mainshock_id"] == "official20110311054624120_30"]
     assert len(tohoku) > 1000 and tohoku["magnitude"].max() == 9.1
 
@@ -160,7 +160,7 @@ def test_a_planted_sequence_is_one_cluster() -> None:
                        "latitude": lat, "longitude": lon, "depth_km": 10.0,
                        "magnitude": mag, "event_id": [f"e{k}" for k in range(36)]})
     for method in ("gardner-knopoff", "reasenberg"):
-        labelled = label_clusters(df, method=method)
+        labelled = earthquake_clusters(df, method=method)
         assert labelled["is_mainshock"].iloc[31:].all()
         if method == "gardner-knopoff":
             assert (labelled["mainshock_id"].iloc[:31] == "e0").all()
@@ -175,7 +175,7 @@ def test_reasenberg_interaction_radius() -> None:
 
 @pytest.mark.slow
 def test_reasenberg_on_comcat(comcat: pd.DataFrame) -> None:
-    labelled = label_clusters(comcat, method="reasenberg")
+    labelled = earthquake_clusters(comcat, method="reasenberg")
     n = int(labelled["is_mainshock"].sum())
     assert 36021 < n < len(comcat)  # short look-ahead: fewer events removed than by GK
     assert "official20110311054624120_30" in set(labelled.loc[labelled["is_mainshock"], "event_id"])

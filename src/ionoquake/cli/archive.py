@@ -54,11 +54,11 @@ def ingest(
     counts = {"added": 0, "unchanged": 0, "replaced": 0}
     with dask_client(scheduler, workers) as client:
         if client is not None:
-            from ionoquake.scale.cluster import progress_bar as cluster_progress
+            from ionoquake.scale.cluster import task_progress
             from ionoquake.scale.ingest import ingest_on
 
             out.print(describe(client))
-            with cluster_progress("ingesting") as bar:
+            with task_progress("ingesting") as bar:
                 results = ingest_on(client, root, files, product=product,
                                     catalog_name=catalog_name, progress=bar)
             for result in results:

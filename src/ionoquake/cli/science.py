@@ -98,7 +98,7 @@ def detect(
 ) -> None:
     """Running-median backgrounds, anomalies and space-time clusters on the maps."""
     from ionoquake.pipeline.detect import detect_to_files
-    from ionoquake.scale.cluster import dask_client, describe, progress_bar
+    from ionoquake.scale.cluster import dask_client, describe, task_progress
 
     root = store_or_default(store)
     ds = _load_maps(files, root, product, start, end)
@@ -113,7 +113,7 @@ def detect(
                 raise IonoquakeError("distributed detection runs on the archive: ingest the "
                                      "files, then give --product")
             out.print(describe(client))
-            with progress_bar("detect") as bar:
+            with task_progress("detect") as bar:
                 run = detect_archive(root, str(ds.attrs["product"]), config, start=start,
                                      end=end, indices=table, rules=rules, client=client,
                                      on_progress=bar)

@@ -1,7 +1,7 @@
 """Declustering: keep the mainshocks, drop foreshocks and aftershocks.
 
 Two methods, each a numpy kernel on arrays plus the table wrappers
-:func:`label_clusters` and :func:`decluster`:
+:func:`earthquake_clusters` and :func:`decluster`:
 
 ``"gardner-knopoff"``
     Gardner & Knopoff (1974), BSSA 64(5), 1363-1367: every event has a space
@@ -37,9 +37,9 @@ from ionoquake.geo import EARTH_RADIUS_KM, great_circle_km
 __all__ = [
     "GARDNER_KNOPOFF_TABLE",
     "decluster",
+    "earthquake_clusters",
     "gardner_knopoff_mainshocks",
     "gardner_knopoff_windows",
-    "label_clusters",
 ]
 
 #: Gardner & Knopoff (1974), Table 1: magnitude, distance window (km), time window (days).
@@ -191,7 +191,7 @@ def _time_days(catalog: pd.DataFrame) -> NDArray[np.float64]:
     return (time - time.min()).astype("int64") / 86400e9
 
 
-def label_clusters(catalog: pd.DataFrame, *, method: Method = "gardner-knopoff",
+def earthquake_clusters(catalog: pd.DataFrame, *, method: Method = "gardner-knopoff",
                    **params: Any) -> pd.DataFrame:
     """The catalogue with two more columns: ``mainshock_id`` and ``is_mainshock``.
 
@@ -225,7 +225,7 @@ def decluster(catalog: pd.DataFrame, *, method: Method = "gardner-knopoff",
               **params: Any) -> pd.DataFrame:
     """The mainshocks of ``catalog`` (same columns, time order kept).
 
-    See :func:`label_clusters` for ``method`` and ``params``.
+    See :func:`earthquake_clusters` for ``method`` and ``params``.
     """
-    labelled = label_clusters(catalog, method=method, **params)
+    labelled = earthquake_clusters(catalog, method=method, **params)
     return catalog[labelled["is_mainshock"].to_numpy()].reset_index(drop=True)

@@ -93,7 +93,7 @@ def describe(client: Any) -> str:
 
 
 @contextmanager
-def progress_bar(description: str) -> Iterator[Callable[[int, int], None]]:
+def task_progress(description: str) -> Iterator[Callable[[int, int], None]]:
     """A rich progress bar; yields the ``on_progress(done, total)`` callback to feed it.
 
     The distributed runs call it from ``distributed.as_completed``, i.e. as the

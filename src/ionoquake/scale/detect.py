@@ -70,7 +70,7 @@ TASK_INPUT_BYTES = 1 << 30
 
 
 @dataclass(frozen=True)
-class Settings:
+class DetectionSettings:
     """Everything a detection result depends on besides the maps."""
 
     config: BackgroundConfig = DEFAULT_CONFIG
@@ -112,7 +112,7 @@ def indices_digest(indices: pd.DataFrame | None) -> str:
     return hashlib.sha256(hashed.tobytes()).hexdigest()[:16]
 
 
-def output_root(store: str | os.PathLike[str], product: str, settings: Settings) -> Path:
+def output_root(store: str | os.PathLike[str], product: str, settings: DetectionSettings) -> Path:
     """The folder of the detection run of ``settings`` on ``product``."""
     return local_path(store) / "anomalies" / product / settings.run_id()
 
@@ -159,7 +159,7 @@ def _band_slices(n_time: int, n_lat: int, n_lon: int) -> list[slice]:
 
 
 def detect_block(store: str, product: str, units: dict[str, list[np.datetime64]],
-                 signatures: dict[str, str], settings: Settings,
+                 signatures: dict[str, str], settings: DetectionSettings,
                  indices: pd.DataFrame | None = None, threads: int = 1) -> dict[str, Any]:
     """The task: detect and write the output partitions ``units`` (key -> its UT days).
 
@@ -285,7 +285,7 @@ def detect_archive(store: str | os.PathLike[str], product: str,
         The output folder, the partitions written and skipped, samples, counts, wall time.
     """
     began = time.perf_counter()
-    settings = Settings(config, rules, tolerance_tecu, indices_digest(indices))
+    settings = DetectionSettings(config, rules, tolerance_tecu, indices_digest(indices))
     root = output_root(store, product, settings)
     stored = map_store.stored_days(local_path(store), product)
     if not stored:
