@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
-from ionoquake.sources.registry import read
+from ionoquake.sources import registry
 from ionoquake.store import maps
 from ionoquake.store.ledger import ledger_path, read_ledger
 
@@ -38,11 +38,13 @@ def describe_maps(ds: xr.Dataset) -> str:
 
 
 def describe_file(path: str | os.PathLike[str]) -> str:
-    """Describe one data file in any format ionoquake reads."""
-    data = read(Path(path))
-    if isinstance(data, xr.Dataset) and "tec" in data:
-        return f"{Path(path).name}\n{describe_maps(data)}"
-    return f"{Path(path).name}\n{data}"
+    """Describe one data file in any format of the reader registry."""
+    path = Path(path)
+    reader = registry.reader_for(path)
+    data = reader.read(path)
+    if reader.kind == "maps":
+        return f"{path.name}\n{describe_maps(data)}"
+    return f"{path.name}\n{data}"
 
 
 def describe_store(store: str | os.PathLike[str]) -> str:

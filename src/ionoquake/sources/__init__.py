@@ -4,8 +4,8 @@ Each reader module exposes ``read(path, *, ...)`` returning the project's
 container for its kind of data (an ``xarray.Dataset`` for grids and tracks, a
 ``pandas.DataFrame`` for tables), a cheap ``can_read(path)`` sniff, and where a
 public archive exists ``fetch(start, end, cache_dir, ...)``. Readers register
-themselves with :func:`ionoquake.sources.registry.register`;
-:func:`read` dispatches on the sniff.
+themselves, with their kind (maps, indices, tle, catalog, track, calibration), in the
+one registry :mod:`ionoquake.sources.registry`; :func:`read` dispatches on the sniff.
 """
 
 from ionoquake.sources import catalog, cses, gim_cdf, indices, ionex, swarm, tle

@@ -21,7 +21,9 @@ Formats
 ``catalog-csv``
     A catalogue table written as CSV by :mod:`ionoquake.sources.catalog_write`.
 
-Files may be plain or ``.gz``/``.Z`` compressed.
+Files may be plain or ``.gz``/``.Z`` compressed. The formats are the readers of kind
+``catalog`` in :mod:`ionoquake.sources.registry`: a new catalogue format is a module
+with ``can_read``/``read`` and one ``register(name, "catalog", ...)`` line.
 """
 
 from __future__ import annotations
@@ -29,14 +31,14 @@ from __future__ import annotations
 import io
 import os
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from ionoquake.sources import catalog_historic, quakeml
+from ionoquake.sources import catalog_historic, registry
 from ionoquake.sources.catalog_table import (
     CORE_COLUMNS,
     CatalogError,
@@ -49,7 +51,7 @@ from ionoquake.sources.catalog_table import (
 from ionoquake.sources.compression import head, read_bytes
 from ionoquake.sources.registry import register
 
-__all__ = ["FORMATS", "CatalogError", "read", "read_comcat", "read_fdsn_text", "sniff"]
+__all__ = ["CatalogError", "formats", "read", "read_comcat", "read_fdsn_text", "sniff"]
 
 PathLike = str | os.PathLike[str]
 
@@ -82,7 +84,7 @@ def read(paths: PathLike | Sequence[PathLike], *, format: str | None = None) -> 
     paths
         A file or a list of files (formats may be mixed).
     format
-        Force one format for all files (a key of :data:`FORMATS`); default: sniff each.
+        Force one format for all files (one of :func:`formats`); default: sniff each.
 
     Returns
     -------
@@ -97,26 +99,32 @@ def read(paths: PathLike | Sequence[PathLike], *, format: str | None = None) -> 
     """
     if isinstance(paths, str | os.PathLike):
         paths = [paths]
+    known = {r.name: r.read for r in registry.readers("catalog")}
     jobs = []
     for path in map(Path, paths):
         if not path.is_file():
             raise CatalogError(f"{path}: no such file")
         fmt = format or sniff(path)
-        if fmt not in FORMATS:
+        if fmt not in known:
             raise CatalogError(f"{path}: unknown catalogue format {fmt!r}; "
-                               f"known formats: {', '.join(FORMATS)}")
-        jobs.append((FORMATS[fmt], path))
+                               f"known formats: {', '.join(known)}")
+        jobs.append((known[fmt], path))
     return concat_catalogs([reader(path) for reader, path in jobs])
 
 
+def formats() -> list[str]:
+    """The catalogue formats ionoquake reads (the registry's readers of kind ``catalog``)."""
+    return list(registry.formats("catalog"))
+
+
 def sniff(path: PathLike) -> str:
-    """The catalogue format of ``path`` (a key of :data:`FORMATS`), from its first bytes."""
+    """The catalogue format of ``path`` (one of :func:`formats`), from its first bytes."""
     path = Path(path)
-    for fmt, can_read in SNIFFS.items():
-        if can_read(path):
-            return fmt
-    raise CatalogError(f"{path.name}: not an earthquake catalogue ionoquake recognises; "
-                       f"known formats: {', '.join(FORMATS)}")
+    found = registry.sniff(path, kind="catalog")
+    if found is None:
+        raise CatalogError(f"{path.name}: not an earthquake catalogue ionoquake recognises; "
+                           f"known formats: {', '.join(formats())}")
+    return found.name
 
 
 def _split_header(path: Path) -> tuple[str, str, bytes]:
@@ -301,34 +309,15 @@ def _snake(name: str) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
 
 
-#: Each format's reader (one file -> catalogue table).
-FORMATS: dict[str, Callable[[Path], pd.DataFrame]] = {
-    "comcat-csv": read_comcat,
-    "fdsn-text": read_fdsn_text,
-    "iscgem": catalog_historic.read_iscgem,
-    "centennial": catalog_historic.read_centennial,
-    "noaa-signif": catalog_historic.read_noaa,
-    "quakeml": quakeml.read,
-    "catalog-csv": read_table_csv,
-}
-SNIFFS: dict[str, Callable[[Path], bool]] = {
-    "comcat-csv": can_read_comcat,
-    "fdsn-text": can_read_fdsn_text,
-    "iscgem": catalog_historic.can_read_iscgem,
-    "centennial": catalog_historic.can_read_centennial,
-    "noaa-signif": catalog_historic.can_read_noaa,
-    "quakeml": quakeml.can_read,
-    "catalog-csv": can_read_table_csv,
-}
-
-register("comcat-csv", can_read_comcat, read_comcat, "USGS ComCat CSV earthquake catalogue")
-register("fdsn-text", can_read_fdsn_text, read_fdsn_text,
+register("comcat-csv", "catalog", can_read_comcat, read_comcat,
+         "USGS ComCat CSV earthquake catalogue")
+register("fdsn-text", "catalog", can_read_fdsn_text, read_fdsn_text,
          "FDSN event web service text catalogue (#EventID|Time|...)")
-register("iscgem", catalog_historic.can_read_iscgem, catalog_historic.read_iscgem,
+register("iscgem", "catalog", catalog_historic.can_read_iscgem, catalog_historic.read_iscgem,
          "ISC-GEM global instrumental earthquake catalogue (CSV, v1.x and v7.0)")
-register("centennial", catalog_historic.can_read_centennial, catalog_historic.read_centennial,
-         "USGS Centennial earthquake catalogue (fixed width)")
-register("noaa-signif", catalog_historic.can_read_noaa, catalog_historic.read_noaa,
+register("centennial", "catalog", catalog_historic.can_read_centennial,
+         catalog_historic.read_centennial, "USGS Centennial earthquake catalogue (fixed width)")
+register("noaa-signif", "catalog", catalog_historic.can_read_noaa, catalog_historic.read_noaa,
          "NOAA NCEI significant-earthquake database (TSV)")
-register("catalog-csv", can_read_table_csv, read_table_csv,
+register("catalog-csv", "catalog", can_read_table_csv, read_table_csv,
          "earthquake catalogue table written by ionoquake (CSV)")

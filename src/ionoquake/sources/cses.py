@@ -329,4 +329,5 @@ def read(path: str | os.PathLike[str], *, max_clock_offset_s: float = 1.0) -> xr
         extra_coords=coords, attrs=attrs)
 
 
-register("cses-l2", can_read, read, "CSES-1 Level-2 half-orbit HDF5 (HPM, LAP, PAP, EFD, SCM)")
+register("cses-l2", "track", can_read, read,
+         "CSES-1 Level-2 half-orbit HDF5 (HPM, LAP, PAP, EFD, SCM)")

@@ -28,7 +28,7 @@ from typing import Literal
 import pandas as pd
 
 from ionoquake.errors import FetchError
-from ionoquake.sources import catalog
+from ionoquake.sources import registry
 from ionoquake.sources.catalog_table import CatalogError, concat_catalogs
 from ionoquake.sources.download import download
 
@@ -189,7 +189,7 @@ def read_windows(paths: Sequence[str | os.PathLike[str]], *,
         if path.stat().st_size == 0:
             continue
         try:
-            frames.append(catalog.FORMATS[_READER[format]](path))
+            frames.append(registry.reader(_READER[format]).read(path))
         except CatalogError as exc:
             raise CatalogError(f"{exc} (a response of the FDSN service, saved as {path})") \
                 from None

@@ -1,5 +1,6 @@
 """Global ionosphere maps as one series: several days in one Dataset, TEC at any point.
 
+* :func:`read_days` reads map files of any registered format (IONEX, CDF) into one series.
 * :func:`combine_days` concatenates daily map Datasets (from files or the archive),
   sorts them, drops the duplicated midnight maps (the 24:00 map of day d and the
   00:00 map of day d+1: the later file's map is kept, it is that day's own
@@ -24,6 +25,7 @@ import numpy.typing as npt
 import xarray as xr
 
 from ionoquake.errors import IonoquakeError
+from ionoquake.sources import registry
 
 DAY_S = 86400.0
 
@@ -33,10 +35,12 @@ class GimError(IonoquakeError):
 
 
 def read_days(paths: Iterable[str | os.PathLike[str]]) -> xr.Dataset:
-    """Read several IONEX files into one series (see :func:`combine_days`)."""
-    from ionoquake.sources import ionex
+    """Read several map files into one series (see :func:`combine_days`).
 
-    return combine_days([ionex.read(p) for p in paths])
+    Each file may be of any format of kind ``maps`` in :mod:`ionoquake.sources.registry`
+    (IONEX, CDAWeb GIM CDF, ...), recognised by its content.
+    """
+    return combine_days([registry.read(p, kind="maps") for p in paths])
 
 
 def combine_days(days: Sequence[xr.Dataset]) -> xr.Dataset:

@@ -92,4 +92,4 @@ def read(path: str | os.PathLike[str]) -> xr.Dataset:
     return ds
 
 
-register("gim-cdf", can_read, read, "CDAWeb GPS_TEC15MIN_IGS global ionosphere maps (CDF)")
+register("gim-cdf", "maps", can_read, read, "CDAWeb GPS_TEC15MIN_IGS global ionosphere maps (CDF)")

@@ -32,6 +32,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ionoquake.sources import registry
 from ionoquake.sources.compression import head, read_bytes
 from ionoquake.sources.indices_daily import (
     APF107_WIDTH,
@@ -42,7 +43,6 @@ from ionoquake.sources.indices_daily import (
 from ionoquake.sources.indices_fetch import fetch
 from ionoquake.sources.indices_hourly import parse_omni_csv, parse_wdc_dst
 from ionoquake.sources.indices_table import COLUMNS, UNITS, IndicesError, indices_frame
-from ionoquake.sources.registry import register
 
 __all__ = ["COLUMNS", "FORMATS", "UNITS", "IndicesError", "between", "can_read", "combine",
            "fetch", "parse_apf107", "parse_celestrak", "parse_gfz", "parse_omni_csv",
@@ -145,10 +145,14 @@ def read(path: str | os.PathLike[str], *, format: str | None = None,
     if not path.is_file():
         raise IndicesError(f"{path}: no such file")
     if format is None:
-        format = sniff(path)
-        if format is None:
+        found = registry.sniff(path, kind="indices")
+        if found is None:
             raise IndicesError(f"{path.name}: not an index file ionoquake knows; known formats: "
-                               + "; ".join(f"{k} ({v.description})" for k, v in FORMATS.items()))
+                               + "; ".join(f"{k} ({v})"
+                                           for k, v in registry.formats("indices").items()))
+        if found.name not in FORMATS:  # an index reader registered by its own module
+            return found.read(path)
+        format = found.name
     elif format not in FORMATS:
         raise IndicesError(f"{path.name}: unknown index format {format!r}; known: "
                            f"{', '.join(FORMATS)}")
@@ -202,4 +206,4 @@ def _reader(name: str) -> Callable[..., pd.DataFrame]:
 
 
 for _name, _fmt in FORMATS.items():
-    register(_name, _fmt.can_read, _reader(_name), _fmt.description)
+    registry.register(_name, "indices", _fmt.can_read, _reader(_name), _fmt.description)

@@ -403,4 +403,5 @@ def _as_slice(order: np.ndarray) -> slice | np.ndarray:
     return order
 
 
-register("ionex", can_read, read, "IONEX 1.0/1.1 global ionosphere maps (.INX, .YYi; .gz/.Z)")
+register("ionex", "maps", can_read, read,
+         "IONEX 1.0/1.1 global ionosphere maps (.INX, .YYi; .gz/.Z)")

@@ -252,4 +252,4 @@ def from_obspy(catalog: Any) -> pd.DataFrame:
     return catalog_frame(core, name="<obspy catalog>")
 
 
-register("quakeml", can_read, read, "QuakeML 1.0/1.2 earthquake catalogue")
+register("quakeml", "catalog", can_read, read, "QuakeML 1.0/1.2 earthquake catalogue")

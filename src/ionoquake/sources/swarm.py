@@ -213,6 +213,7 @@ def read_calibration(path: str | os.PathLike[str]) -> xr.Dataset:
     return ds
 
 
-register("swarm-l1b", can_read, read, "ESA Swarm Level 1b CDF time series (MAGx_LR, EFIx_LP)")
-register("swarm-calibration", can_read_calibration, read_calibration,
+register("swarm-l1b", "track", can_read, read,
+         "ESA Swarm Level 1b CDF time series (MAGx_LR, EFIx_LP)")
+register("swarm-calibration", "calibration", can_read_calibration, read_calibration,
          "ESA Swarm MAGx_HR_1B ASM-VFM calibration record (CDF)")

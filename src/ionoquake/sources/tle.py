@@ -361,4 +361,5 @@ def warn_if_stale(row: pd.Series, when: pd.Timestamp, *,
                       stacklevel=stacklevel)
 
 
-register("tle", can_read, read, "Two-line element sets (2-line/3-line, CelesTrak, histories)")
+register("tle", "tle", can_read, read,
+         "Two-line element sets (2-line/3-line, CelesTrak, histories)")

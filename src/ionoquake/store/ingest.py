@@ -1,12 +1,16 @@
 """One ``ingest`` for every kind of file: recognise it, then store it where it belongs.
 
-IONEX and CDF maps go to the Zarr map archive (:mod:`ionoquake.store.maps`),
+The file is recognised by :func:`ionoquake.sources.registry.sniff` (its content, not its
+name), and stored by the function of its reader's *kind* in :data:`STORE_BY_KIND`: maps
+(IONEX, CDAWeb GIM CDF, ...) go to the Zarr map archive (:mod:`ionoquake.store.maps`),
 space-weather index files to the index tables (:mod:`ionoquake.store.indices`),
 two-line element sets to the TLE table (:mod:`ionoquake.store.tles`), earthquake
 catalogues to the catalogue table (:mod:`ionoquake.store.catalogs`).
-Each is idempotent and atomic on its own. The TLE sniff (a ``1 NNNNN`` line followed
+Each is idempotent and atomic on its own. The registry asks the sniffs kind by kind
+(:data:`ionoquake.sources.registry.KINDS`): the TLE sniff (a ``1 NNNNN`` line followed
 by its ``2 NNNNN`` line) comes after the map and index sniffs and before the catalogue
-one, which would only reject a TLE file.
+ones, which would only reject a TLE file. Along-track satellite files are recognised
+but not stored: ingesting one is refused with a message that says what can be ingested.
 """
 
 from __future__ import annotations
@@ -17,10 +21,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ionoquake.errors import IonoquakeError
-from ionoquake.sources import catalog, indices, tle
-from ionoquake.sources.catalog_table import CatalogError
+from ionoquake.sources import registry
 from ionoquake.store import catalogs, maps, tles
 from ionoquake.store.indices import ingest_indices
+
+StorePath = str | os.PathLike[str]
 
 
 @dataclass(frozen=True)
@@ -34,36 +39,69 @@ class Ingested:
     detail: str
 
 
-def ingest_path(store: str | os.PathLike[str], path: str | os.PathLike[str], *,
+def _table_status(changed: bool, rows_added: int) -> str:
+    return "unchanged" if not changed else ("added" if rows_added else "replaced")
+
+
+def _ingest_maps(store: StorePath, path: Path, product: str | None,
+                 catalog_name: str) -> Ingested:
+    r = maps.ingest_file(store, path, product=product)
+    return Ingested(path, "maps", r.status, f"{r.product} {r.day}: {r.n_maps} maps")
+
+
+def _ingest_indices(store: StorePath, path: Path, product: str | None,
+                    catalog_name: str) -> Ingested:
+    (w,) = ingest_indices(store, [path])
+    return Ingested(path, "indices", _table_status(w.changed, w.rows_added),
+                    f"{w.path.stem}: {w.rows_total} hours")
+
+
+def _ingest_tle(store: StorePath, path: Path, product: str | None,
+                catalog_name: str) -> Ingested:
+    w = tles.ingest_tle_files(store, [path])
+    return Ingested(path, "tle", _table_status(w.changed, w.rows_added),
+                    f"{w.rows_total} element sets")
+
+
+def _ingest_catalog(store: StorePath, path: Path, product: str | None,
+                    catalog_name: str) -> Ingested:
+    w = catalogs.ingest_files(store, [path], name=catalog_name)
+    return Ingested(path, "catalog", _table_status(w.changed, w.rows_added),
+                    f"{catalog_name}: {w.rows_total} events")
+
+
+#: How each kind of the reader registry is stored: ``(store, path, product, catalog_name)``.
+STORE_BY_KIND: dict[registry.Kind, Callable[[StorePath, Path, str | None, str], Ingested]] = {
+    "maps": _ingest_maps,
+    "indices": _ingest_indices,
+    "tle": _ingest_tle,
+    "catalog": _ingest_catalog,
+}
+
+
+def ingestable() -> str:
+    """What can be ingested, in words: each stored kind with the registry's formats of it."""
+    return "; ".join(f"{registry.KIND_NAMES[kind]}: {', '.join(registry.formats(kind))}"
+                     for kind in registry.KINDS if kind in STORE_BY_KIND)
+
+
+def ingest_path(store: StorePath, path: str | os.PathLike[str], *,
                 product: str | None = None, catalog_name: str = "events") -> Ingested:
     """Recognise ``path`` and ingest it into ``store``."""
     path = Path(path)
     if not path.is_file():
         raise IonoquakeError(f"{path}: no such file")
-    if maps.is_map_file(path):
-        r = maps.ingest_file(store, path, product=product)
-        return Ingested(path, "maps", r.status, f"{r.product} {r.day}: {r.n_maps} maps")
-    if indices.can_read(path):
-        (w,) = ingest_indices(store, [path])
-        status = "unchanged" if not w.changed else ("added" if w.rows_added else "replaced")
-        return Ingested(path, "indices", status, f"{w.path.stem}: {w.rows_total} hours")
-    if tle.can_read(path):
-        w = tles.ingest_tle_files(store, [path])
-        status = "unchanged" if not w.changed else ("added" if w.rows_added else "replaced")
-        return Ingested(path, "tle", status, f"{w.rows_total} element sets")
-    try:
-        catalog.sniff(path)
-    except CatalogError:
+    reader = registry.sniff(path)
+    if reader is None:
+        raise IonoquakeError(f"{path}: not a file ionoquake can ingest ({ingestable()})")
+    if reader.kind not in STORE_BY_KIND:
         raise IonoquakeError(
-            f"{path}: not a file ionoquake can ingest (IONEX or CDF maps; space-weather "
-            f"indices: {', '.join(indices.FORMATS)}; two-line element sets; earthquake "
-            f"catalogues: {', '.join(catalog.FORMATS)})") from None
-    w = catalogs.ingest_files(store, [path], name=catalog_name)
-    status = "unchanged" if not w.changed else ("added" if w.rows_added else "replaced")
-    return Ingested(path, "catalog", status, f"{catalog_name}: {w.rows_total} events")
+            f"{path}: {reader.name} ({reader.description}): the archive does not store "
+            f"{registry.KIND_NAMES[reader.kind]}; ionoquake can ingest {ingestable()}")
+    return STORE_BY_KIND[reader.kind](store, path, product, catalog_name)
 
 
-def ingest_paths(store: str | os.PathLike[str], paths: Sequence[str | os.PathLike[str]], *,
+def ingest_paths(store: StorePath, paths: Sequence[str | os.PathLike[str]], *,
                  product: str | None = None, catalog_name: str = "events",
                  advance: Callable[[], None] | None = None) -> list[Ingested]:
     """:func:`ingest_path` for each file in turn, after removing leftovers of killed ingests.

@@ -30,7 +30,7 @@ import xarray as xr
 
 from ionoquake.atomic import atomic_path, remove_stale_temporaries
 from ionoquake.errors import StoreError
-from ionoquake.sources import gim_cdf, ionex
+from ionoquake.sources import ionex, registry
 from ionoquake.sources.gim import combine_days
 from ionoquake.store.provenance import file_record, sha256_of
 
@@ -86,13 +86,13 @@ def first_epoch_day(path: Path) -> np.datetime64 | None:
 
 
 def is_map_file(path: Path) -> bool:
-    """True for the map formats the archive stores (IONEX, CDAWeb GIM CDF)."""
-    return ionex.can_read(path) or gim_cdf.can_read(path)
+    """True for a file of any map format (the registry's readers of kind ``maps``)."""
+    return registry.sniff(path, kind="maps") is not None
 
 
 def read_map_file(path: Path) -> xr.Dataset:
-    """Read a map file of any format the archive stores."""
-    return gim_cdf.read(path) if gim_cdf.can_read(path) else ionex.read(path)
+    """Read a map file of any format of kind ``maps`` (IONEX, CDAWeb GIM CDF, ...)."""
+    return registry.read(path, kind="maps")
 
 
 def ingest_file(store: str | os.PathLike[str], path: str | os.PathLike[str], *,
