@@ -124,7 +124,7 @@ def test_each_event_zone_counts_its_passes_in_the_30_days_before(sats) -> None: 
     events = pd.DataFrame({"time": pd.to_datetime(["2019-11-25", "2019-11-26"]),
                            "latitude": [38.0, -20.0], "longitude": [142.0, -70.0],
                            "magnitude": [6.0, 5.0], "event_id": ["a", "b"]})
-    out = observations_before_events(events, sats, window_days=5)
+    out = observations_before_events(events, sats, days_before=5)
     assert list(out["radius_km"].round()) == [380, 141]
     assert (out["n_passes"] == out["n_passes_43194"] + out["n_passes_39452"]).all()
     assert (out["n_passes"] > 0).all()

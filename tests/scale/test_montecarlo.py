@@ -20,7 +20,7 @@ from ionoquake.sources import catalog
 from ionoquake.store import maps
 from tests.scale.conftest import Cluster
 
-OPTIONS = {"day_edges": np.arange(-10.0, 6.0), "window_days": (-5.0, 0.0), "window_km": 1000.0,
+OPTIONS = {"day_edges": np.arange(-10.0, 6.0), "precursor_days": (-5.0, 0.0), "window_km": 1000.0,
            "nulls": ("random-times", "longitude-shift"), "n_null": 200, "n_bootstrap": 200,
            "seed": 7}
 

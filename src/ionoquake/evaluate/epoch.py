@@ -65,7 +65,7 @@ class EpochSetup:
     day_edges: Float
     distance_edges_km: Float
     span: tuple[float, float]
-    window_days: tuple[float, float]
+    precursor_days: tuple[float, float]
     window_km: float
 
     def counts(self, day: Float, lat: Float, lon: Float) -> NDArray[np.int64]:
@@ -93,11 +93,11 @@ class EpochSetup:
 
     def _window(self) -> tuple[float, float, float]:
         """Day range and distance limit of the statistic, snapped to whole bins."""
-        d0, d1 = self.window_days
+        d0, d1 = self.precursor_days
         days = (self.day_edges[:-1] >= d0) & (self.day_edges[1:] <= d1)
         near = self.distance_edges_km[1:] <= self.window_km
         if not days.any() or not near.any():
-            raise IonoquakeError(f"the window {self.window_days} days, < {self.window_km} km "
+            raise IonoquakeError(f"the window {self.precursor_days} days, < {self.window_km} km "
                                  "holds no whole bin")
         k = int(np.flatnonzero(near)[-1])
         lo_day = float(self.day_edges[:-1][days][0])
@@ -105,7 +105,7 @@ class EpochSetup:
 
     def statistic(self, counts: NDArray[np.int64]) -> float:
         """Mean anomalies per event inside the precursor window, from binned counts."""
-        d0, d1 = self.window_days
+        d0, d1 = self.precursor_days
         days = (self.day_edges[:-1] >= d0) & (self.day_edges[1:] <= d1)
         near = self.distance_edges_km[1:] <= self.window_km
         return float(counts[:, days][:, :, near].sum() / max(counts.shape[0], 1))
@@ -127,7 +127,7 @@ def _days(times: pd.Series, origin: pd.Timestamp) -> Float:
 def epoch_setup(anomalies: pd.DataFrame, events: pd.DataFrame, *,
                 day_edges: Float | None = None,
                 distance_edges_km: tuple[float, ...] = (0.0, 500.0, 1000.0, 2000.0, 3000.0),
-                window_days: tuple[float, float] = (-10.0, 0.0), window_km: float = 1000.0,
+                precursor_days: tuple[float, float] = (-10.0, 0.0), window_km: float = 1000.0,
                 coverage: tuple[pd.Timestamp, pd.Timestamp] | None = None) -> EpochSetup:
     """Anomalies and the events whose whole window fits the coverage, as an :class:`EpochSetup`.
 
@@ -148,7 +148,7 @@ def epoch_setup(anomalies: pd.DataFrame, events: pd.DataFrame, *,
                       a["lon"].to_numpy(float), e_day[fits],
                       events["latitude"].to_numpy(float)[fits],
                       events["longitude"].to_numpy(float)[fits], edges,
-                      np.asarray(distance_edges_km, float), span, window_days, window_km)
+                      np.asarray(distance_edges_km, float), span, precursor_days, window_km)
 
 
 def null_catalog(setup: EpochSetup, name: str, realisation: int, seed: int = 0
@@ -200,7 +200,7 @@ def null_statistic(setup: EpochSetup, name: str, realisation: int, seed: int = 0
 def superposed_epoch(anomalies: pd.DataFrame, events: pd.DataFrame, *,
                      day_edges: Float | None = None,
                      distance_edges_km: tuple[float, ...] = (0.0, 500.0, 1000.0, 2000.0, 3000.0),
-                     window_days: tuple[float, float] = (-10.0, 0.0), window_km: float = 1000.0,
+                     precursor_days: tuple[float, float] = (-10.0, 0.0), window_km: float = 1000.0,
                      nulls: tuple[str, ...] = NULL_CATALOGS, n_null: int = 1000,
                      n_bootstrap: int = 1000, band_level: float = 0.95,
                      coverage: tuple[pd.Timestamp, pd.Timestamp] | None = None,
@@ -219,7 +219,7 @@ def superposed_epoch(anomalies: pd.DataFrame, events: pd.DataFrame, *,
         Day-offset bin edges; default −30, −29, …, +10.
     distance_edges_km
         Distance bin edges, km.
-    window_days, window_km
+    precursor_days, window_km
         Precursor window of the test statistic (day bins inside the window,
         distance bins whose outer edge is ≤ ``window_km``).
     nulls, n_null
@@ -233,14 +233,14 @@ def superposed_epoch(anomalies: pd.DataFrame, events: pd.DataFrame, *,
         Root seed; see the module docstring.
     """
     setup = epoch_setup(anomalies, events, day_edges=day_edges,
-                        distance_edges_km=distance_edges_km, window_days=window_days,
+                        distance_edges_km=distance_edges_km, precursor_days=precursor_days,
                         window_km=window_km, coverage=coverage)
     edges, n_events = setup.day_edges, setup.event_day.size
     counts = setup.counts(setup.event_day, setup.event_lat, setup.event_lon)
     observed = setup.statistic(counts)
     rate, low, high = _bootstrap(counts, n_bootstrap, band_level, seed)
     conventions = {
-        "statistic": (f"anomalies per event, days {window_days[0]:g}..{window_days[1]:g}, "
+        "statistic": (f"anomalies per event, days {precursor_days[0]:g}..{precursor_days[1]:g}, "
                       f"distance < {window_km:g} km"),
         "events": f"{n_events} of {len(events)} events have the whole window in coverage",
         "bootstrap": f"{n_bootstrap} resamples of events with replacement, percentile band",

@@ -107,10 +107,10 @@ def next_passes(zones: pd.DataFrame, tles: pd.DataFrame, after: TimeLike, *, cou
 
 
 def observations_before_events(events: pd.DataFrame, tles: pd.DataFrame, *,
-                               window_days: float = 30.0,
+                               days_before: float = 30.0,
                                fixed_radius_km: float | None = None,
                                node_step_s: float = 60.0) -> pd.DataFrame:
-    """Passes over each event's preparation zone in the ``window_days`` before it.
+    """Passes over each event's preparation zone in the ``days_before`` days before it.
 
     Parameters
     ----------
@@ -119,8 +119,8 @@ def observations_before_events(events: pd.DataFrame, tles: pd.DataFrame, *,
         ``event_id``).
     tles
         Element sets of the satellites (histories allowed).
-    window_days
-        Length of the window [origin − window_days, origin], days.
+    days_before
+        Length of the window [origin − days_before, origin], days.
     fixed_radius_km
         One radius for every zone instead of Dobrovolsky's 10^(0.43 M) km.
 
@@ -132,11 +132,11 @@ def observations_before_events(events: pd.DataFrame, tles: pd.DataFrame, *,
     """
     zones = event_zones(events, fixed_radius_km=fixed_radius_km)
     origin = pd.Series(events["time"].to_numpy(), index=zones["zone_id"].to_numpy())
-    found = passes_over(zones, tles, origin.min() - pd.Timedelta(days=window_days),
+    found = passes_over(zones, tles, origin.min() - pd.Timedelta(days=days_before),
                         origin.max(), node_step_s=node_step_s)
     t_event = origin.reindex(found["zone_id"].astype(str)).to_numpy()
     age = (t_event - found["closest_time"].to_numpy()) / np.timedelta64(1, "D")
-    inside = found[(age >= 0) & (age <= window_days)]
+    inside = found[(age >= 0) & (age <= days_before)]
     table = (inside.assign(zone_id=inside["zone_id"].astype(str))
              .pivot_table(index="zone_id", columns="norad_id", values="closest_time",
                           aggfunc="count", fill_value=0))

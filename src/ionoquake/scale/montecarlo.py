@@ -79,7 +79,7 @@ def superposed_epoch_on(client: Any, anomalies: pd.DataFrame, events: pd.DataFra
     anomalies, events, nulls, n_null, seed
         As for :func:`~ionoquake.evaluate.epoch.superposed_epoch`.
     **options
-        Its other keywords (``day_edges``, ``distance_edges_km``, ``window_days``,
+        Its other keywords (``day_edges``, ``distance_edges_km``, ``precursor_days``,
         ``window_km``, ``coverage``, ``n_bootstrap``, ``band_level``).
 
     Returns
@@ -87,7 +87,7 @@ def superposed_epoch_on(client: Any, anomalies: pd.DataFrame, events: pd.DataFra
     EpochResult
         Equal to the in-process result (statistics, null distributions, p-values).
     """
-    setup_keys = ("day_edges", "distance_edges_km", "window_days", "window_km", "coverage")
+    setup_keys = ("day_edges", "distance_edges_km", "precursor_days", "window_km", "coverage")
     setup = epoch_setup(anomalies, events, **{k: v for k, v in options.items() if k in setup_keys})
     base = superposed_epoch(anomalies, events, nulls=(), n_null=0, seed=seed, **options)
     observed = setup.statistic(setup.counts(setup.event_day, setup.event_lat, setup.event_lon))
