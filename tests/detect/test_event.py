@@ -21,6 +21,7 @@ from ionoquake.detect.event import (
     Earthquake,
     days_before_table,
     event_analysis,
+    latitude_control,
     zone_fractions,
 )
 from ionoquake.geo import great_circle_km
@@ -117,3 +118,21 @@ def test_event_files(tmp_path: Path, el_salvador: tuple[xr.Dataset, xr.Dataset])
     assert pd.read_csv(out.table).shape == (32, len(DAY_COLUMNS))
     assert [p.suffix for p in out.figures] == [".png", ".png"]
     back.close()
+
+
+def test_latitude_control_ranks_the_epicentre_among_its_latitude() -> None:
+    # 10 days of 12 maps on a 3 x 9 grid (lon -180..180 with the duplicated column): the
+    # epicentre's column is flagged every day, 2 of the 8 other columns on 5 days.
+    times = pd.date_range("2001-01-01", periods=120, freq="2h")
+    lat, lon = np.array([-10.0, 0.0, 10.0]), np.linspace(-180.0, 180.0, 9)
+    flags = np.zeros((times.size, 3, 9), bool)
+    flags[:, 1, 4] = True  # lon 0
+    flags[:60, 1, 1] = flags[:60, 1, 2] = True
+    an = xr.Dataset({"positive": (("time", "lat", "lon"), flags),
+                     "negative": (("time", "lat", "lon"), np.zeros_like(flags)),
+                     "dtec": (("time", "lat", "lon"), np.zeros(flags.shape))},
+                    coords={"time": times, "lat": lat, "lon": lon})
+    quake = Earthquake(np.datetime64("2001-01-10T23:00", "ns"), 1.0, 2.0, 7.0, "test", "q")
+    out = latitude_control(an, quake, days_before=9)
+    assert out["epicentre_fraction"] == 1.0 and out["n_controls"] == 8  # 180 = -180 once
+    assert out["rank"] == 7 / 8 and out["control_median"] == 0.0

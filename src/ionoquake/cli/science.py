@@ -71,13 +71,12 @@ def _load_indices(path: Path | None, store: Path) -> Any:
 def _detect_settings(window_days: int, form: str, k: float | None,
                      table: Any) -> tuple[Any, Any]:
     from ionoquake.detect.background import BackgroundConfig
-    from ionoquake.detect.quiet import QuietRules
+    from ionoquake.detect.quiet import rules_for
 
     if form not in ("quartile", "iqr", "sigma"):
         raise IonoquakeError(f"--form {form!r}: use quartile, iqr or sigma")
     config = BackgroundConfig(window_days=window_days, form=form, k=k)  # type: ignore[arg-type]
-    no_dst = table is None or "dst_nT" not in table or table["dst_nT"].isna().all()
-    return config, QuietRules(dst_min_nT=None) if no_dst else QuietRules()
+    return config, rules_for(table)
 
 
 @app.command()
@@ -175,7 +174,10 @@ def event(
             raise IonoquakeError(f"--time {time!r} is not an ISO 8601 time") from None
         quake = Earthquake(when, float(lat), float(lon), float(mag))  # type: ignore[arg-type]
     t = quake.time.astype("datetime64[D]")
-    ds = _load_maps(files, root, product, str(t - 30 - window_days), str(t + 11))
+    from ionoquake.detect.background import preceding_days
+
+    ds = _load_maps(files, root, product, str(t - 30 - preceding_days(window_days)),
+                    str(t + 11))
     table = _load_indices(indices, root)
     config, rules = _detect_settings(window_days, form, k, table)
     result = event_to_files(ds, quake, output, config=config, indices=table, rules=rules)

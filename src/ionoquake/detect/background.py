@@ -125,6 +125,19 @@ class BackgroundConfig:
 DEFAULT_CONFIG = BackgroundConfig()
 
 
+def preceding_days(window_days: int) -> int:
+    """UT days of stored maps to read before the first day whose backgrounds are wanted.
+
+    The background of day ``d`` uses the days ``d-N .. d-1`` (N = ``window_days``),
+    and one day more is read because the 00:00 map of ``d-N`` may be stored only as
+    the 24:00 map of ``d-N-1``'s file (when both are stored,
+    :func:`ionoquake.sources.gim.combine_days` keeps the later day's). Maps read from
+    ``first - preceding_days(N)`` on give every epoch from ``first`` on the background
+    the whole series gives it: N + 1 days.
+    """
+    return int(window_days) + 1
+
+
 # --------------------------------------------------------------------- the time layout
 @dataclass(frozen=True)
 class DayLayout:

@@ -70,6 +70,19 @@ class QuietRules:
                                  "column of the index table")
 
 
+def rules_for(indices: pd.DataFrame | None) -> QuietRules:
+    """The default rules, less the Dst rule when ``indices`` hold no Dst value.
+
+    Without a Dst value every window's Dst rule is unknown, which would leave no
+    epoch quiet; an index table of CelesTrak's space-weather file alone (Kp, Ap,
+    F10.7, no Dst) is screened on Kp only. With no table at all (None) the rules
+    classify nothing and are only recorded; they are the Kp-only ones too.
+    """
+    no_dst = (indices is None or "dst_nT" not in indices.columns
+              or bool(indices["dst_nT"].isna().all()))
+    return QuietRules(dst_min_nT=None) if no_dst else QuietRules()
+
+
 def rule_state(worst_known: npt.NDArray[np.float64], n_known: npt.NDArray[np.float64],
                window: int, broken: npt.NDArray[np.bool_]) -> npt.NDArray[np.float64]:
     """1.0 kept, 0.0 broken, NaN unknown: broken by any known value, kept only if all known.

@@ -6,7 +6,9 @@ seen (up to the data latencies given). Runs are *pseudo-prospective* when the
 model's config was frozen before the period started (the config hash in every
 file lets a reader check that it never changed) and *retrospective* otherwise;
 the difference is in what the analyst did, so :func:`run_daily` only records the
-config and inputs and leaves the label to the caller (``mode``).
+config and inputs and leaves the label to the caller (``mode``). The daily step
+(:mod:`ionoquake.pipeline.daily`) issues its one forecast a day with it too, as
+``"operational"``.
 """
 
 from __future__ import annotations
@@ -22,7 +24,10 @@ from ionoquake.forecast.asof import AsOfView
 from ionoquake.forecast.grid import ForecastError
 from ionoquake.forecast.gridded import ForecastConfig, build_forecast
 
-__all__ = ["issue_times", "run_daily"]
+__all__ = ["RUN_MODES", "issue_times", "run_daily"]
+
+#: How the forecasts were issued: after the fact, with a config frozen beforehand, or live.
+RUN_MODES = ("retrospective", "pseudo-prospective", "operational")
 
 
 def issue_times(start: str | pd.Timestamp, end: str | pd.Timestamp) -> pd.DatetimeIndex:
@@ -55,7 +60,7 @@ def run_daily(catalog: pd.DataFrame, config: ForecastConfig, start: str | pd.Tim
         If given, every forecast is written there immutably
         (:func:`~ionoquake.forecast.archive.write_forecast`).
     mode
-        ``"retrospective"`` or ``"pseudo-prospective"``, recorded in each forecast.
+        One of :data:`RUN_MODES`, recorded in each forecast.
     catalog_latency
         Delay before an event is in the catalogue (pandas timedelta string).
 
@@ -64,7 +69,7 @@ def run_daily(catalog: pd.DataFrame, config: ForecastConfig, start: str | pd.Tim
     list of xarray.Dataset
         The forecasts, in issue order.
     """
-    if mode not in ("retrospective", "pseudo-prospective"):
+    if mode not in RUN_MODES:
         raise ForecastError(f"unknown run mode {mode!r}")
     view = AsOfView(pd.Timestamp(start)).with_table("catalog", catalog, stamp="time",
                                                       latency=catalog_latency)

@@ -4,10 +4,12 @@
    the FDSN catalogue of the last days) and ingest them -- offline, or when a
    product is not published yet, the step goes on with what the archive holds and
    says so;
-2. detect anomalies on the maps of the ``window_days`` before and including D;
+2. detect anomalies on the epochs of D, against the backgrounds of the
+   ``window_days`` before it;
 3. turn the clusters of D into alarms (the alarm rules);
-4. issue the forecast for D+1 00:00 UTC from an as-of view that cannot see anything
-   stamped at or after its issue time, and store it immutably;
+4. issue the forecast for D+1 00:00 UTC with :func:`ionoquake.forecast.run.run_daily`
+   (an as-of view that cannot see anything stamped at or after its issue time), and
+   store it immutably;
 5. mirror clusters and forecast into the database.
 
 Every step is idempotent, so the whole job is safe to re-run and resumes after a
@@ -27,16 +29,16 @@ from typing import Any
 import pandas as pd
 
 from ionoquake.detect.anomalies import detect_anomalies
-from ionoquake.detect.background import BackgroundConfig
+from ionoquake.detect.background import BackgroundConfig, preceding_days
 from ionoquake.detect.clusters import anomaly_clusters
 from ionoquake.detect.decluster import decluster
-from ionoquake.detect.quiet import QuietRules
+from ionoquake.detect.quiet import rules_for
 from ionoquake.errors import FetchError, IonoquakeError
 from ionoquake.forecast.alarm_rules import AlarmRules, alarms_from_clusters
 from ionoquake.forecast.archive import write_forecast
-from ionoquake.forecast.asof import AsOfView
 from ionoquake.forecast.grid import Grid
-from ionoquake.forecast.gridded import ForecastConfig, build_forecast
+from ionoquake.forecast.gridded import ForecastConfig
+from ionoquake.forecast.run import run_daily
 from ionoquake.pipeline.sync import sync_alarms, sync_clusters, sync_database, sync_forecasts
 from ionoquake.store import database, maps
 from ionoquake.store.catalogs import read_catalog
@@ -107,30 +109,26 @@ def run_daily_step(store: str | os.PathLike[str], date: dt.date, *, product: str
         _fetch(result, root, date, producer, base_urls or {})
     else:
         result.steps.append("offline: using what the archive holds")
-    first = str(date - dt.timedelta(days=window_days))
+    first = str(date - dt.timedelta(days=preceding_days(window_days)))
     ds = maps.open_maps(root, product, start=first, end=str(date))
     if str(ds["time"].values[-1])[:10] < str(date):
         raise IonoquakeError(f"no {product} maps of {date} in the archive: nothing to detect")
     indices = read_indices(root) if stored_sources(root) else None
-    no_dst = indices is None or indices["dst_nT"].isna().all()
-    quiet = QuietRules(dst_min_nT=None) if no_dst else QuietRules()
     anomalies = detect_anomalies(ds, BackgroundConfig(window_days=window_days),
-                                 indices=indices, rules=quiet)
-    clusters = anomaly_clusters(anomalies)
+                                 indices=indices, rules=rules_for(indices))
+    # Clusters of D's epochs only: the days before are read for their backgrounds.
+    clusters = anomaly_clusters(anomalies.sel(time=slice(str(date), None)))
     today = clusters[pd.to_datetime(clusters["end"]).dt.date == date]
     alarm_rules = rules or AlarmRules()
     alarms = alarms_from_clusters(today, alarm_rules)
     result.n_alarms = len(alarms)
     result.steps.append(f"detection: {len(today)} clusters end on {date}, "
                         f"{len(alarms)} pass the alarm rules")
-    catalog = decluster(read_catalog(root))
     issue = pd.Timestamp(date) + pd.Timedelta(days=1)
-    view = AsOfView(issue).with_table("catalog", catalog, stamp="time")
-    view.with_table("alarms", alarms, stamp="issued")
     config = ForecastConfig(name="daily-ionospheric-alarms", grid=Grid(step_deg=grid_step_deg),
                             learning_days=learning_days, alarm_gain=alarm_rules.gain)
-    forecast = build_forecast(view.at(issue), config)
-    forecast.attrs["run_mode"] = "operational"
+    [forecast] = run_daily(decluster(read_catalog(root)), config, issue,
+                           issue + pd.Timedelta(days=1), alarms=alarms, mode="operational")
     written = write_forecast(root, forecast)
     result.forecast, result.forecast_written = written.path, written.written
     result.steps.append(f"forecast for {issue:%Y-%m-%d %H:%M} UTC: "

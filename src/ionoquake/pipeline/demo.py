@@ -30,8 +30,8 @@ from rich.console import Console
 
 from ionoquake.detect.background import BackgroundConfig
 from ionoquake.detect.decluster import decluster
-from ionoquake.detect.event import Earthquake
-from ionoquake.detect.quiet import QuietRules, classify_days
+from ionoquake.detect.event import Earthquake, latitude_control
+from ionoquake.detect.quiet import classify_days, rules_for
 from ionoquake.errors import IonoquakeError
 from ionoquake.pipeline.detect import detect_to_files, event_to_files
 from ionoquake.pipeline.sync import (
@@ -96,28 +96,6 @@ def target_events(store: Path, start: np.datetime64, end: np.datetime64) -> pd.D
     return mainshocks[inside & (mainshocks["magnitude"] >= TARGET_MAGNITUDE)]
 
 
-def latitude_control(anomalies: Any, quake: Earthquake, days_before: int = 30) -> dict[str, float]:
-    """Days with a flagged epoch at the epicentre's grid cell vs. at every cell of its latitude.
-
-    A precursor claim needs the epicentre to stand out from places without an
-    earthquake. The controls are the other longitudes of the same latitude row
-    (same local-time and latitude climatology); ``rank`` is the fraction of
-    controls with fewer flagged days than the epicentre (0.5 = typical).
-    """
-    row = anomalies.sel(lat=quake.latitude, method="nearest").isel(lon=slice(0, -1))
-    start = quake.time - np.timedelta64(days_before, "D")
-    window = row.sel(time=slice(start, quake.time))
-    flagged = (window["positive"] | window["negative"]).resample(time="1D").max()
-    has_background = window["dtec"].notnull().resample(time="1D").max()
-    n_days = int(has_background.max("lon").sum())
-    per_lon = flagged.where(has_background).mean("time").values
-    lon = ((quake.longitude + 180.0) % 360.0) - 180.0
-    epi = float(per_lon[int(np.argmin(np.abs(row["lon"].values - lon)))])
-    valid = per_lon[np.isfinite(per_lon)]
-    return {"epicentre_fraction": epi, "control_median": float(np.median(valid)),
-            "rank": float(np.mean(valid < epi)), "n_controls": len(valid), "n_days": n_days}
-
-
 def demo_passes(data: Path, out: Path, engine: Any) -> dict[str, Any]:
     """Passes of CSES (43194) and Swarm A/B/C over the M≥6 zones of 2019-11-10 … 25."""
     from ionoquake.orbits.zones import event_zones
@@ -140,7 +118,7 @@ def demo_passes(data: Path, out: Path, engine: Any) -> dict[str, Any]:
             "per_satellite": table["satellite"].value_counts().to_dict()}
 
 
-def demo_evaluation(store: Path, clusters_csv: Path, ds: Any, out: Path, engine: Any,
+def demo_evaluation(store: Path, clusters: pd.DataFrame, ds: Any, out: Path, engine: Any,
                     maps_null: Any = None) -> tuple[dict[str, Any], Path]:
     """Alarms from the clusters, forecasts over the detection period, scores.
 
@@ -150,7 +128,6 @@ def demo_evaluation(store: Path, clusters_csv: Path, ds: Any, out: Path, engine:
     from ionoquake.forecast.alarm_rules import AlarmRules
     from ionoquake.pipeline.evaluate import evaluate_clusters, headline
 
-    clusters = pd.read_csv(clusters_csv, parse_dates=["start", "end", "peak_time"])
     first = str(clusters["start"].min().date())
     last = str(ds.time.values[-1].astype("datetime64[D]") + 1)
     # The bundled catalogue starts 2000-10-01: the seismicity model learns from ~2 months.
@@ -191,7 +168,7 @@ def run_demo(output: Path, console: Console, *,
 
     _step(console, "classify days quiet/disturbed (Kp ≤ 3 over 24 h; the file has no Dst)")
     indices = read_indices(store)
-    rules = QuietRules(dst_min_nT=None)
+    rules = rules_for(indices)
     window = indices[(indices["time"] >= ds.time.values[0])
                      & (indices["time"] <= ds.time.values[-1])]
     days = classify_days(window, rules)
@@ -207,10 +184,13 @@ def run_demo(output: Path, console: Console, *,
                         figures=list(det.figures))
 
     _step(console, f"analyse the declustered M≥{TARGET_MAGNITUDE:g} events in the window")
-    from xarray import open_dataset
-
-    with open_dataset(det.netcdf) as anomalies_file:
-        anomalies = anomalies_file.load()
+    anomalies = det.anomalies
+    assert anomalies is not None
+    # The alarms are made from the cluster table as written (float32 severities rounded to
+    # their shortest decimal), as `ionoquake evaluate --clusters FILE` makes them: the demo
+    # scores exactly what a user scoring its CSV gets, and its issued forecasts stay those
+    # of earlier versions (the archive refuses a different forecast under the same model).
+    clusters = pd.read_csv(det.table, parse_dates=["start", "end", "peak_time"])
     events = target_events(store, ds.time.values[0], ds.time.values[-1])
     with progress_bar("events", total=len(events)) as advance:
         for _, row in events.iterrows():
@@ -232,8 +212,7 @@ def run_demo(output: Path, console: Console, *,
                       f"flagged-day fraction {e['epicentre_fraction']:.2f} vs "
                       f"{e['control_median']:.2f} at the same latitude (rank {e['rank']:.2f})")
 
-    sync_clusters(engine, "jplg", pd.read_csv(det.table, parse_dates=["start", "end",
-                                                                      "peak_time"]))
+    sync_clusters(engine, "jplg", clusters)
 
     _step(console, "passes of CSES and Swarm A/B/C over the M≥6 zones of 2019-11")
     ingest_path(store, data / "tle" / "celestrak_science_20191118.tle")  # for the map's tracks
@@ -246,7 +225,7 @@ def run_demo(output: Path, console: Console, *,
     from ionoquake.evaluate.shuffled_maps import MapsNull
 
     result.evaluation, result.evaluation_report = demo_evaluation(
-        store, det.table, ds, output / "evaluate", engine,
+        store, clusters, ds, output / "evaluate", engine,
         maps_null=(MapsNull(ds, config, indices, rules, n_null=shuffled_ionospheres)
                    if shuffled_ionospheres else None))
     e = result.evaluation

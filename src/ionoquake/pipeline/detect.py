@@ -29,12 +29,18 @@ from ionoquake.report.figures import save
 
 @dataclass(frozen=True)
 class Outputs:
-    """Paths written by a stage, and its main result for printing."""
+    """Paths written by a stage, its main result for printing, and its containers.
+
+    ``anomalies`` and ``table_data`` are what was written to ``netcdf`` and ``table``,
+    for the next step of a job (no reading back).
+    """
 
     netcdf: Path
     table: Path
     figures: tuple[Path, ...]
     summary: dict[str, Any]
+    anomalies: xr.Dataset | None = None
+    table_data: pd.DataFrame | None = None
 
 
 def _netcdf_safe(ds: xr.Dataset) -> xr.Dataset:
@@ -109,7 +115,7 @@ def detect_to_files(maps: xr.Dataset, out_dir: str | os.PathLike[str], *,
                    [d for d in anomalies["dtec"].dims if d != "time"]).sum()),
                "positive_cells": int(anomalies["positive"].sum()),
                "negative_cells": int(anomalies["negative"].sum()), "clusters": len(clusters)}
-    return Outputs(nc, table, tuple(pngs), summary)
+    return Outputs(nc, table, tuple(pngs), summary, anomalies, clusters)
 
 
 def event_to_files(maps: xr.Dataset, quake: Earthquake, out_dir: str | os.PathLike[str], *,

@@ -3,7 +3,8 @@
 The background of UT day ``d`` uses the days ``d-N .. d-1`` only
 (:mod:`ionoquake.detect.background`), and every cell is computed on its own. So the
 archive is cut into **blocks of consecutive UT days**; the task of a block reads
-its days plus a halo of the ``N + 1`` days before it (one more for a 24:00 map filed
+its days plus a halo of the ``N + 1`` days before it
+(:func:`ionoquake.detect.background.preceding_days`: one more for a 24:00 map filed
 under the previous day) and one day after (whose 00:00 map replaces a 24:00 one, as
 :func:`ionoquake.sources.gim.combine_days` does), runs the in-process
 :func:`ionoquake.detect.anomalies.detect_anomalies` on it, band of latitudes by band
@@ -54,7 +55,7 @@ from ionoquake.detect.anomalies import (
     ON_BOUND_TOLERANCE_TECU,
     detect_anomalies,
 )
-from ionoquake.detect.background import DEFAULT_CONFIG, BackgroundConfig
+from ionoquake.detect.background import DEFAULT_CONFIG, BackgroundConfig, preceding_days
 from ionoquake.detect.quiet import QuietRules
 from ionoquake.errors import StoreError
 from ionoquake.scale.anomaly_partitions import PartitionWriter, journal
@@ -135,7 +136,8 @@ def _signatures(store: str | os.PathLike[str], product: str, units: dict[str, li
                                                            strict=True)}
     out = {}
     for key, days in units.items():
-        span = np.arange(days[0] - (window_days + 1) * _DAY, days[-1] + 2 * _DAY, _DAY)
+        span = np.arange(days[0] - preceding_days(window_days) * _DAY, days[-1] + 2 * _DAY,
+                         _DAY)
         text = ",".join(f"{d}:{sha.get(d, '-')}" for d in span)
         out[key] = hashlib.sha256(text.encode()).hexdigest()[:16]
     return out
@@ -178,8 +180,8 @@ def detect_block(store: str, product: str, units: dict[str, list[np.datetime64]]
         return summary
     first = min(v[0] for v in todo.values())
     last = max(v[-1] for v in todo.values())
-    window = settings.config.window_days
-    maps = read_span(store, product, first - (window + 1) * _DAY, last + _DAY)
+    halo = preceding_days(settings.config.window_days)
+    maps = read_span(store, product, first - halo * _DAY, last + _DAY)
     if maps is None:
         return summary
     tec = maps["tec"]
@@ -227,7 +229,7 @@ def auto_block_days(store: str | os.PathLike[str], product: str, day: np.datetim
     part = map_store.partition_path(local_path(store), product, day)
     meta = json.loads((part / "tec" / "zarr.json").read_text())
     day_bytes = 4 * math.prod(meta["shape"])
-    fits = TASK_INPUT_BYTES // max(day_bytes, 1) - (window_days + 2)
+    fits = TASK_INPUT_BYTES // max(day_bytes, 1) - (preceding_days(window_days) + 1)
     return int(min(92, max(1, fits)))
 
 
@@ -271,7 +273,7 @@ def detect_archive(store: str | os.PathLike[str], product: str,
         ``"month"`` or ``"day"``: the output partition (see the module docstring).
     block_days
         Days per task, in whole partitions; None for :func:`auto_block_days`. A task
-        also reads and detects ``window_days + 2`` halo days.
+        also reads and detects ``preceding_days(window_days) + 1`` halo days.
     client
         A ``distributed.Client``; None runs the blocks one after the other in-process.
     threads_per_task

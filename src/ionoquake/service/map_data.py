@@ -20,7 +20,7 @@ import numpy as np
 import xarray as xr
 
 from ionoquake.detect.anomalies import detect_anomalies
-from ionoquake.detect.background import BackgroundConfig
+from ionoquake.detect.background import BackgroundConfig, preceding_days
 from ionoquake.errors import StoreError
 from ionoquake.service.cache import folder_generation
 from ionoquake.sources.gim import combine_days
@@ -106,7 +106,8 @@ class MapData:
         config = BackgroundConfig()
 
         def compute() -> Any:
-            first = self.first_stored(product, str(np.datetime64(day) - config.window_days))
+            first = self.first_stored(
+                product, str(np.datetime64(day) - preceding_days(config.window_days)))
             anomalies = detect_anomalies(self.open(product, first, day), config)
             return anomalies.sel(time=slice(day, None))[["dtec"]]
 

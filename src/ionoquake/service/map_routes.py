@@ -124,12 +124,12 @@ def point_series(product: Product, data: Data,
                  lat: Lat, lon: Lon, start: dt.datetime, end: dt.datetime,
                  window_days: Annotated[int, Query(ge=3, le=60)] = 15) -> dict[str, Any]:
     """TEC at a point on the map epochs, with its running median and quartile bounds."""
-    from ionoquake.detect.background import BackgroundConfig
+    from ionoquake.detect.background import BackgroundConfig, preceding_days
     from ionoquake.detect.event import point_anomalies
 
     s, e = series_span(start, end)
-    first = data.first_stored(product, str((pd.Timestamp(s) - pd.Timedelta(days=window_days))
-                                      .date()))
+    lead = pd.Timedelta(days=preceding_days(window_days))
+    first = data.first_stored(product, str((pd.Timestamp(s) - lead).date()))
     ds = data.open(product, first, str(e.date()))
     an = point_anomalies(ds, lat, lon, BackgroundConfig(window_days=window_days))
     an = an.sel(time=slice(s, e))
