@@ -95,7 +95,7 @@ def test_windows_cover_the_range_without_gaps() -> None:
 def test_paged_fetch_returns_every_event(tmp_path: Path, service: RecordedService,
                                          shared_data: Path) -> None:
     paths = fdsn.fetch(START, END, tmp_path, url=service.url, min_magnitude=7.0,
-                       window_days=365.0, now=dt.datetime(2025, 1, 1))
+                       request_days=365.0, now=dt.datetime(2025, 1, 1))
     assert len(paths) == len(service.requests) == len(fdsn.time_windows(START, END, 365.0)) == 20
     fetched = fdsn.read_windows(paths)
     direct = catalog.read(shared_data / M7)
@@ -105,14 +105,14 @@ def test_paged_fetch_returns_every_event(tmp_path: Path, service: RecordedServic
 
 def test_a_second_run_uses_the_cache_and_resumes(tmp_path: Path,
                                                  service: RecordedService) -> None:
-    first = fdsn.fetch(START, END, tmp_path, url=service.url, window_days=730.0,
+    first = fdsn.fetch(START, END, tmp_path, url=service.url, request_days=730.0,
                        now=dt.datetime(2025, 1, 1))
     n = len(service.requests)
-    again = fdsn.fetch(START, END, tmp_path, url=service.url, window_days=730.0,
+    again = fdsn.fetch(START, END, tmp_path, url=service.url, request_days=730.0,
                        now=dt.datetime(2025, 1, 1))
     assert again == first and len(service.requests) == n  # nothing downloaded again
     first[3].unlink()  # as if the run had been killed before this window
-    fdsn.fetch(START, END, tmp_path, url=service.url, window_days=730.0,
+    fdsn.fetch(START, END, tmp_path, url=service.url, request_days=730.0,
                now=dt.datetime(2025, 1, 1))
     assert len(service.requests) == n + 1
 
@@ -120,7 +120,7 @@ def test_a_second_run_uses_the_cache_and_resumes(tmp_path: Path,
 def test_a_full_window_is_split(tmp_path: Path, service: RecordedService,
                                 shared_data: Path) -> None:
     # A cap of 20 events per request: 2011 (Tohoku year, 20 M7+ events) must be split.
-    paths = fdsn.fetch(START, END, tmp_path, url=service.url, window_days=3650.0,
+    paths = fdsn.fetch(START, END, tmp_path, url=service.url, request_days=3650.0,
                        max_events=20, now=dt.datetime(2025, 1, 1))
     assert len(paths) > 15
     pd.testing.assert_frame_equal(fdsn.read_windows(paths), catalog.read(shared_data / M7))
@@ -141,9 +141,9 @@ def test_windows_reaching_into_the_future_are_fetched_again(
         tmp_path: Path, service: RecordedService) -> None:
     now = dt.datetime(2018, 6, 1)
     fdsn.fetch(dt.datetime(2018, 1, 1), dt.datetime(2019, 1, 1), tmp_path, url=service.url,
-               window_days=400.0, now=now)
+               request_days=400.0, now=now)
     fdsn.fetch(dt.datetime(2018, 1, 1), dt.datetime(2019, 1, 1), tmp_path, url=service.url,
-               window_days=400.0, now=now)
+               request_days=400.0, now=now)
     assert len(service.requests) == 2
 
 

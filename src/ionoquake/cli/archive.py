@@ -135,7 +135,7 @@ def fetch_catalog(
     url: Annotated[str, typer.Option(help="Any FDSN event service.")] = (
         "https://earthquake.usgs.gov/fdsnws/event/1/"),
     format: Annotated[str, typer.Option(help="csv (USGS), text or quakeml.")] = "csv",
-    window_days: Annotated[float, typer.Option(help="Days per request.")] = 30.0,
+    request_days: Annotated[float, typer.Option(help="Days per request.")] = 30.0,
     name: Annotated[str, typer.Option(help="The catalogue table to store into.")] = "events",
     cache: CacheOption = None,
     store: StoreOption = None,
@@ -153,11 +153,11 @@ def fetch_catalog(
     if format not in ("csv", "text", "quakeml"):
         raise IonoquakeError(f"--format {format!r}: use csv, text or quakeml")
     root = store_or_default(store)
-    windows = fdsn.time_windows(begin, stop, window_days)
+    windows = fdsn.time_windows(begin, stop, request_days)
     with progress_bar("fetching events", total=len(windows)) as advance:
         paths = fdsn.fetch(begin, stop, cache or root / "cache" / "catalog", url=url,
                            format=format,  # type: ignore[arg-type]
-                           min_magnitude=min_magnitude, window_days=window_days,
+                           min_magnitude=min_magnitude, request_days=request_days,
                            on_window=lambda _: advance())
     table = fdsn.read_windows(paths, format=format)  # type: ignore[arg-type]
     if no_ingest:

@@ -84,7 +84,7 @@ def _fetch(result: DailyResult, store: Path, date: dt.date, producer: str,
         start = dt.datetime.combine(date - dt.timedelta(days=7), dt.time())
         paths = fdsn.fetch(start, dt.datetime.combine(date + dt.timedelta(days=1), dt.time()),
                            cache / "catalog", url=base_urls.get("fdsn", fdsn.USGS),
-                           min_magnitude=4.5, window_days=8)
+                           min_magnitude=4.5, request_days=8)
         table = fdsn.read_windows(paths)
         ingest_catalog(store, table, [file_record(p) for p in paths if p.stat().st_size])
         return f"{len(table)} events of the last 8 days"

@@ -42,14 +42,14 @@ _READER = {"csv": "comcat-csv", "text": "fdsn-text", "quakeml": "quakeml"}
 
 
 def time_windows(start: dt.datetime, end: dt.datetime,
-                 window_days: float) -> list[tuple[dt.datetime, dt.datetime]]:
-    """Split ``[start, end)`` into consecutive windows of ``window_days`` (the last shorter)."""
+                 request_days: float) -> list[tuple[dt.datetime, dt.datetime]]:
+    """Split ``[start, end)`` into consecutive windows of ``request_days`` (the last shorter)."""
     if not end > start:
         raise FetchError(f"end {end:%Y-%m-%dT%H:%M:%S} is not after start "
                          f"{start:%Y-%m-%dT%H:%M:%S}")
-    if not window_days > 0:
-        raise FetchError(f"window_days must be positive, got {window_days}")
-    step = dt.timedelta(days=window_days)
+    if not request_days > 0:
+        raise FetchError(f"request_days must be positive, got {request_days}")
+    step = dt.timedelta(days=request_days)
     edges = [start]
     while edges[-1] + step < end:
         edges.append(edges[-1] + step)
@@ -93,7 +93,7 @@ def fetch(
     max_longitude: float | None = None,
     min_depth_km: float | None = None,
     max_depth_km: float | None = None,
-    window_days: float = 30.0,
+    request_days: float = 30.0,
     max_events: int = 20000,
     timeout_s: float = 120.0,
     now: dt.datetime | None = None,
@@ -115,7 +115,7 @@ def fetch(
         Passed to the service (magnitude, km).
     min_latitude, max_latitude, min_longitude, max_longitude
         A box in degrees, passed to the service.
-    window_days
+    request_days
         Length of the time windows.
     max_events
         The server's cap on events per request; a fuller window is split in two.
@@ -146,7 +146,7 @@ def fetch(
     params = {k: v for k, v in params.items() if v is not None}
     cache = Path(cache_dir)
     now = now or dt.datetime.now(dt.UTC).replace(tzinfo=None)
-    pending = time_windows(start, end, window_days)
+    pending = time_windows(start, end, request_days)
     done: list[Path] = []
     while pending:
         first, last = pending.pop(0)
