@@ -52,10 +52,10 @@ from ionoquake.evaluate.forecast_run import stack_run
 from ionoquake.evaluate.pvalues import TIE_TOLERANCE
 from ionoquake.evaluate.results import MolchanResult
 from ionoquake.forecast.alarm_rules import AlarmRules, alarms_from_track_anomalies
+from ionoquake.forecast.alarms import daily_alarm_scores
 from ionoquake.forecast.grid import Grid
 from ionoquake.forecast.gridded import ForecastConfig
 from ionoquake.forecast.run import run_daily
-from ionoquake.geo import EARTH_RADIUS_KM, great_circle_km
 from ionoquake.sources import catalog
 
 Float = NDArray[np.float64]
@@ -170,31 +170,7 @@ def alarm_scores(alarms: pd.DataFrame, cube: AlarmCube, horizon_days: float = 1.
     is within ``radius_km`` of the alarm's centre or holds that centre
     (:func:`ionoquake.forecast.alarms.alarm_grid`). −inf where no alarm applies.
     """
-    grid = cube.grid
-    issue = cube.issue_times.to_numpy()
-    horizon = np.timedelta64(round(horizon_days * 86400), "s")
-    score = np.full((issue.size, grid.lat.size * grid.lon.size), -np.inf)
-    lon2 = grid.lon[None, :]
-    issued, start, end = (alarms[c].to_numpy("datetime64[ns]") for c in ("issued", "start", "end"))
-    lat, lon, radius_km, strength = (alarms[c].to_numpy(float)
-                                     for c in ("lat", "lon", "radius_km", "score"))
-    for k in range(len(alarms)):
-        days = np.flatnonzero((issued[k] < issue) & (start[k] < issue + horizon)
-                              & (end[k] > issue))
-        if not days.size:
-            continue
-        # a cell centre within the radius lies within radius/R radians of latitude
-        rows = np.flatnonzero(np.abs(grid.lat - lat[k])
-                              <= np.degrees(radius_km[k] / EARTH_RADIUS_KM) + 1e-9)
-        inside = np.zeros((grid.lat.size, grid.lon.size), dtype=bool)
-        inside[rows] = great_circle_km(lat[k], lon[k], grid.lat[rows, None], lon2) <= radius_km[k]
-        ci, cj = grid.cell_of(lat[k], lon[k])
-        if ci >= 0:
-            inside[ci, cj] = True
-        cells = np.flatnonzero(inside)
-        span = slice(days[0], days[-1] + 1)  # the days of one alarm are consecutive
-        score[span, cells] = np.maximum(score[span, cells], strength[k])
-    return score.reshape(issue.size, grid.lat.size, grid.lon.size)
+    return daily_alarm_scores(alarms, cube.grid, cube.issue_times.to_numpy(), horizon_days)
 
 
 def alarm_function(score: Float) -> Float:

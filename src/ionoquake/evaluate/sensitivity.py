@@ -61,8 +61,7 @@ from ionoquake.evaluate.molchan import molchan
 from ionoquake.evaluate.results import MolchanResult
 from ionoquake.evaluate.sensitivity_table import SensitivityCell, SensitivityTable, is_fragile
 from ionoquake.forecast.alarm_rules import AlarmRules, alarms_from_clusters
-from ionoquake.forecast.alarms import alarm_grid, check_alarms
-from ionoquake.forecast.asof import AsOfView
+from ionoquake.forecast.alarms import daily_alarm_scores
 from ionoquake.forecast.grid import Grid
 from ionoquake.forecast.gridded import ForecastConfig
 from ionoquake.forecast.run import run_daily
@@ -193,14 +192,8 @@ def _daily_alarm_scores(alarms: pd.DataFrame, rules: AlarmRules, grid: Grid,
     """
     if rules.gain == 1.0:
         return None
-    view = AsOfView(issues[0]).with_table("alarms", check_alarms(alarms), stamp="issued")
-    out = []
-    for issue in issues:
-        end = issue + pd.Timedelta(days=horizon_days)
-        score, _ = alarm_grid(view.at(issue).table("alarms"), grid, issue, end,
-                              default_gain=rules.gain)
-        out.append(score)
-    return np.stack(out)
+    return daily_alarm_scores(alarms, grid, np.array(issues, dtype="datetime64[ns]"),
+                              horizon_days)
 
 
 def _alarm_molchan(cube: xr.Dataset, score: NDArray[np.float64] | None, *,

@@ -51,7 +51,7 @@ from ionoquake.evaluate.molchan import area_skill_score, molchan_trajectory
 from ionoquake.evaluate.pvalues import monte_carlo_p
 from ionoquake.evaluate.results import SkillResult, summarize_null
 from ionoquake.forecast.alarm_rules import AlarmRules, alarms_from_clusters
-from ionoquake.forecast.alarms import alarm_footprints, check_alarms
+from ionoquake.forecast.alarms import daily_alarm_scores
 from ionoquake.forecast.grid import Grid
 from ionoquake.forecast.gridded import forecast_grid
 
@@ -165,20 +165,8 @@ class AlarmCube:
         An alarm is visible to the forecast issued at t when it was issued before t,
         as in :func:`ionoquake.forecast.run.run_daily`.
         """
-        out = np.full(self.baseline.shape, -np.inf)
-        if not len(alarms):
-            return out
-        df = check_alarms(alarms)
-        issue = self.issue_times.to_numpy()
-        end = issue + np.timedelta64(round(self.horizon_days * 86400e9), "ns")
-        cols = (df[c].to_numpy(dtype="datetime64[ns]") for c in ("issued", "start", "end"))
-        for foot, score, issued, on, off in zip(alarm_footprints(df, self.grid),
-                                                df["score"].to_numpy(float), *cols,
-                                                strict=True):
-            days = (issued < issue) & (on < end) & (off > issue)
-            if days.any():
-                out[days] = np.where(foot, np.maximum(out[days], score), out[days])
-        return out
+        return daily_alarm_scores(alarms, self.grid, self.issue_times.to_numpy(),
+                                  self.horizon_days)
 
     def ass(self, alarms: pd.DataFrame) -> float:
         """Trapezoid area skill score of ``alarms`` on these cells, τ by the baseline rate.

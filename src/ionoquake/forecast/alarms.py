@@ -31,12 +31,13 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from numpy.typing import NDArray
+from numpy.typing import ArrayLike, NDArray
 
 from ionoquake.forecast.grid import ForecastError, Grid
-from ionoquake.geo import great_circle_km
+from ionoquake.geo import EARTH_RADIUS_KM, great_circle_km
 
-__all__ = ["ALARM_COLUMNS", "alarm_footprints", "alarm_grid", "check_alarms", "empty_alarms"]
+__all__ = ["ALARM_COLUMNS", "alarm_footprints", "alarm_grid", "check_alarms", "daily_alarm_scores",
+           "empty_alarms"]
 
 #: Required columns of an alarm table, in order.
 ALARM_COLUMNS = ("issued", "start", "end", "lat", "lon", "radius_km", "score")
@@ -123,10 +124,40 @@ def alarm_footprints(alarms: pd.DataFrame, grid: Grid) -> NDArray[np.bool_]:
     """
     lat, lon = alarms["lat"].to_numpy(float), alarms["lon"].to_numpy(float)
     radius = alarms["radius_km"].to_numpy(float)
-    lat2, lon2 = np.meshgrid(grid.lat, grid.lon, indexing="ij")
-    out = np.asarray(great_circle_km(lat[:, None, None], lon[:, None, None], lat2, lon2)
-                     <= radius[:, None, None])
+    out = np.zeros((len(alarms), grid.lat.size, grid.lon.size), dtype=bool)
+    for k in range(len(alarms)):
+        # A cell centre within the radius is within radius/R radians of latitude.
+        rows = np.flatnonzero(np.abs(grid.lat - lat[k])
+                              <= np.degrees(radius[k] / EARTH_RADIUS_KM) + 1e-9)
+        out[k, rows] = great_circle_km(lat[k], lon[k], grid.lat[rows, None],
+                                       grid.lon[None, :]) <= radius[k]
     ci, cj = grid.cell_of(lat, lon)
     inside = ci >= 0  # an alarm smaller than a cell still covers the cell it sits in
     out[np.flatnonzero(inside), ci[inside], cj[inside]] = True
+    return out
+
+
+def daily_alarm_scores(alarms: pd.DataFrame, grid: Grid, issue_times: ArrayLike,
+                       horizon_days: float) -> NDArray[np.float64]:
+    """The ``alarm_score`` of a run of forecasts, shape ``(n_issues, n_lat, n_lon)``.
+
+    For the forecast issued at t, the largest score of the alarms issued before t
+    and active at some time in ``[t, t + horizon_days)``, on each cell they cover
+    (−inf where none): what :func:`ionoquake.forecast.gridded.build_forecast` puts
+    in each forecast of :func:`ionoquake.forecast.run.run_daily`, for any alarm
+    table, without the seismicity model.
+    """
+    issue = np.asarray(issue_times, dtype="datetime64[ns]")
+    n_lat, n_lon, _ = grid.shape
+    out = np.full((issue.size, n_lat, n_lon), -np.inf)
+    if not len(alarms):
+        return out
+    df = check_alarms(alarms)
+    end = issue + np.timedelta64(round(horizon_days * 86400e9), "ns")
+    cols = (df[c].to_numpy(dtype="datetime64[ns]") for c in ("issued", "start", "end"))
+    for foot, score, issued, on, off in zip(alarm_footprints(df, grid),
+                                            df["score"].to_numpy(float), *cols, strict=True):
+        days = (issued < issue) & (on < end) & (off > issue)
+        if days.any():
+            out[days] = np.where(foot, np.maximum(out[days], score), out[days])
     return out
