@@ -34,11 +34,18 @@ bench: $(STAMP)
 # neither the demo nor the tests need npm.
 STATIC := src/ionoquake/service/static
 assets:
-	cd frontend && npm ci --no-audit --no-fund
+	cd frontend && npm ci --no-audit --no-fund --ignore-scripts
 	mkdir -p $(STATIC)/vendor/leaflet/images
 	cp frontend/node_modules/leaflet/dist/leaflet.js frontend/node_modules/leaflet/dist/leaflet.css \
 	   frontend/node_modules/leaflet/LICENSE $(STATIC)/vendor/leaflet/
 	cp frontend/node_modules/leaflet/dist/images/*.png $(STATIC)/vendor/leaflet/images/
+	mkdir -p $(STATIC)/vendor/swagger-ui
+	cp frontend/node_modules/swagger-ui-dist/swagger-ui-bundle.js \
+	   frontend/node_modules/swagger-ui-dist/swagger-ui-bundle.js.LICENSE.txt \
+	   frontend/node_modules/swagger-ui-dist/swagger-ui.css \
+	   frontend/node_modules/swagger-ui-dist/favicon-32x32.png \
+	   frontend/node_modules/swagger-ui-dist/LICENSE frontend/node_modules/swagger-ui-dist/NOTICE \
+	   $(STATIC)/vendor/swagger-ui/
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -131,6 +131,47 @@ def test_ingest_needs_the_token(client: TestClient, shared_data: Path) -> None:
     assert "esag" in [m["product"] for m in client.get("/api/maps").json()]
 
 
+@pytest.mark.parametrize("authorization", [
+    TOKEN,  # the bare token, without its scheme, was accepted
+    f"Basic {TOKEN}", f"Bearer{TOKEN}", "Bearer", "Bearer ",
+    "Bearer s3cret-tok\xe9n".encode("latin-1"),  # a non-ASCII byte was a 500
+    "Bearer \xff\xfe".encode("latin-1"),
+])
+def test_only_a_bearer_header_with_the_token_may_write(client: TestClient,
+                                                       authorization: str | bytes) -> None:
+    r = client.post("/api/ingest", files={"files": ("x", b"x")},
+                    headers={"Authorization": authorization})  # type: ignore[dict-item]
+    assert r.status_code == 401, r.text
+    assert "a valid 'Authorization: Bearer <token>' header is needed" in r.text
+    assert r.headers["www-authenticate"] == "Bearer"
+
+
+def test_the_bearer_scheme_is_matched_without_regard_to_case(client: TestClient) -> None:
+    r = client.post("/api/ingest", files={"files": ("x.txt", b"x")},
+                    headers={"Authorization": f"bearer {TOKEN}"})
+    assert r.status_code == 400 and "not a file ionoquake can ingest" in r.text
+
+
+@pytest.mark.parametrize(("path", "params"), [
+    ("/api/maps/jplg/grid", {"time": "1677-09-21T00:00"}),
+    ("/api/maps/jplg/series", {"lat": 0, "lon": 0, "start": "0001-01-01", "end": "0001-01-02"}),
+    ("/api/maps/jplg/anomalies", {"lat": 0, "lon": 0, "start": "0001-01-01",
+                                  "end": "0001-01-02"}),  # was a 500
+])
+def test_times_the_maps_cannot_hold_are_refused(client: TestClient, path: str,
+                                                params: dict[str, object]) -> None:
+    r = client.get(path, params=params)
+    assert r.status_code == 400
+    assert "is outside the times the maps and tracks can hold: 1678-01-01 to 2261-12-31" in r.text
+
+
+def test_errors_never_show_the_archive_folder(client: TestClient, store: Path) -> None:
+    r = client.get("/api/maps/jplg/times", params={"start": "1990-01-01", "end": "1990-01-02"})
+    assert r.status_code == 400
+    assert r.json()["detail"] == "archive: no jplg maps between 1990-01-01 and 1990-01-02"
+    assert str(store) not in r.text
+
+
 def test_writing_is_off_without_a_configured_token(store: Path) -> None:
     with TestClient(create_app(Settings(store, database.database_url(store), None))) as c:
         r = c.post("/api/ingest", files={"files": ("x", b"x")},

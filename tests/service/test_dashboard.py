@@ -15,6 +15,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -170,3 +171,33 @@ def test_ground_tracks_and_the_orbit_around_a_pass(server: str, browser: object,
     shot = page.screenshot(path=str(tmp_path / "dashboard-tracks.png"))
     assert _not_blank(shot) > 0.05
     assert errors == []
+
+
+def test_api_docs_render_offline_from_the_package(server: str, browser: object) -> None:
+    """/docs is Swagger UI from ``static/vendor/swagger-ui``: no request leaves 127.0.0.1."""
+    from urllib.parse import urlsplit
+
+    page = browser.new_page(viewport={"width": 1280, "height": 800})  # type: ignore[attr-defined]
+    outside: list[str] = []
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+
+    def local_only(route: Any) -> None:
+        url = route.request.url
+        if urlsplit(url).scheme in ("http", "https", "ws", "wss") and \
+                urlsplit(url).hostname != "127.0.0.1":
+            outside.append(url)
+            route.abort()
+        else:
+            route.continue_()
+
+    page.route("**/*", local_only)
+    page.goto(server + "/docs")
+    page.wait_for_selector(".opblock-summary-path", timeout=30_000)
+    paths = {page.locator(".opblock-summary-path").nth(i).get_attribute("data-path")
+             for i in range(page.locator(".opblock-summary-path").count())}
+    assert {"/api/events", "/api/tracks", "/api/ingest", "/api/run/daily"} <= paths
+    assert "ionoquake" in page.locator(".info .title").inner_text()
+    assert outside == [] and errors == []
+    assert page.evaluate("document.querySelector('link[rel=stylesheet]').href").endswith(
+        "/static/vendor/swagger-ui/swagger-ui.css")

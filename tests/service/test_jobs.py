@@ -80,6 +80,13 @@ def test_one_run_at_a_time(store: Path) -> None:
     (None, AUTH, DAILY, 403, "no API token is configured"),
     (TOKEN, {"Authorization": "Bearer wrong"}, DAILY, 401, "valid 'Authorization"),
     (TOKEN, AUTH, {**DAILY, "date": "2999-01-01"}, 400, "is in the future"),
+    # Was 202 and a job that failed with OverflowError.
+    (TOKEN, AUTH, {**DAILY, "date": "0001-01-01"}, 400,
+     "date 0001-01-01 is too early: with learning_days=90 and window_days=10 the daily step "
+     "runs for dates from 1678-04-12 to "),
+    (TOKEN, AUTH, {**DAILY, "date": "1700-01-01", "learning_days": 36525}, 400,
+     "runs for dates from 1778-01-13 to "),
+    (TOKEN, {"Authorization": TOKEN}, DAILY, 401, "valid 'Authorization"),  # no scheme
     (TOKEN, AUTH, {**DAILY, "product": "../etc"}, 422, "String should match pattern"),
     (TOKEN, AUTH, {**DAILY, "window_days": 100}, 422, "less than or equal to 60"),
 ])

@@ -181,6 +181,12 @@ def test_old_element_sets_are_flagged_in_the_answer(client: TestClient) -> None:
     ({"start": "2019-11-18", "end": "2019-11-17"}, 400, "is not after start"),
     ({"start": "0001-01-01T00:00:00+00:01", "end": "0001-01-01T01:00"}, 400,
      "time 0001-01-01T00:00:00+00:01 is out of range in UTC"),  # was a 500
+    # Outside pandas' Timestamp bounds (1677-09-21 .. 2262-04-11): both were 500s.
+    ({"start": "1677-09-21T00:00", "end": "1677-09-21T06:00"}, 400,
+     "start 1677-09-21T00:00:00 is outside the times the maps and tracks can hold: "
+     "1678-01-01 to 2261-12-31 (UTC)"),
+    ({"start": "2262-04-11T20:00", "end": "2262-04-12T06:00"}, 400,
+     "start 2262-04-11T20:00:00 is outside the times"),
     ({"step_s": 5}, 422, "greater than or equal to 10"),
     ({"step_s": 601}, 422, "less than or equal to 600"),
     ({"norad_id": list(range(1, 12))}, 422, "at most 10 items"),

@@ -4,7 +4,11 @@ Every parameter is validated (ranges, the longest time span, the largest page) a
 bad request gets a 4xx answer that says what is wrong. Write endpoints need the
 token from the configuration (``IONOQUAKE_API_TOKEN``). No file path from a request
 reaches the file system: products are looked up among the stored ones, uploads are
-written under generated names.
+written under generated names; and no server path reaches an answer: errors name the
+archive "archive" and an upload by its sanitised name.
+
+``/docs`` is Swagger UI served from the package (``static/vendor/swagger-ui``, copied
+from the npm package ``swagger-ui-dist`` by ``make assets``), so it works offline.
 """
 
 # No ``from __future__ import annotations``: FastAPI reads the annotations of the route
@@ -15,7 +19,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from fastapi import FastAPI, Request
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 from ionoquake import __version__
@@ -25,12 +30,14 @@ from ionoquake.service.cache import ResponseCache, store_generation
 from ionoquake.service.map_data import MapData
 from ionoquake.service.settings import Settings
 from ionoquake.service.tracks import StoredTles
+from ionoquake.service.uploads import UploadLimit, hide_paths
 from ionoquake.store import database
 
 __all__ = ["app_from_env", "create_app"]
 
 STATIC = Path(__file__).parent / "static"
 PAGES = ("index.html", "event.html", "forecasts.html")
+SWAGGER_UI = "/static/vendor/swagger-ui"
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -41,8 +48,10 @@ def create_app(settings: Settings) -> FastAPI:
     :mod:`~ionoquake.service.write_routes`); what they need per application is in
     ``app.state``: ``settings``, ``engine``, ``map_data`` and ``tles``.
     """
+    # The default /docs and /redoc load their scripts from a CDN: /docs is served below.
     app = FastAPI(title="ionoquake", version=__version__,
-                  description="Ionospheric precursors, forecasts and their honest scores.")
+                  description="Ionospheric precursors, forecasts and their honest scores.",
+                  docs_url=None, redoc_url=None)
     engine = database.connect(settings.database_url)
     app.state.settings = settings
     app.state.engine = engine
@@ -52,6 +61,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.add_middleware(ResponseCache, generation=lambda: (revision(),
                                                           store_generation(settings.store)),
                        exclude=("/api/jobs/",))
+    app.add_middleware(UploadLimit, path="/api/ingest", max_bytes=settings.max_upload_bytes)
     app.add_exception_handler(IonoquakeError, _bad_input)  # type: ignore[arg-type]
     for module in (table_routes, map_routes, write_routes, tracks):
         app.include_router(module.router)
@@ -60,12 +70,24 @@ def create_app(settings: Settings) -> FastAPI:
     for name in PAGES:
         app.add_api_route(f"/{name}", _page(name), methods=["GET"], include_in_schema=False)
     app.add_api_route("/", _page("index.html"), methods=["GET"], include_in_schema=False)
+    app.add_api_route("/docs", _swagger_ui, methods=["GET"], include_in_schema=False)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app
 
 
 async def _bad_input(request: Request, exc: IonoquakeError) -> JSONResponse:
-    return JSONResponse(status_code=400, content={"detail": str(exc)})
+    store = Path(request.app.state.settings.store)
+    shown = {str(store): "archive", str(store.resolve()): "archive"}
+    return JSONResponse(status_code=400, content={"detail": hide_paths(str(exc), shown)})
+
+
+def _swagger_ui(request: Request) -> HTMLResponse:
+    return get_swagger_ui_html(
+        openapi_url=request.app.openapi_url, title=f"{request.app.title} API",
+        swagger_js_url=f"{SWAGGER_UI}/swagger-ui-bundle.js",
+        swagger_css_url=f"{SWAGGER_UI}/swagger-ui.css",
+        swagger_favicon_url=f"{SWAGGER_UI}/favicon-32x32.png",
+        swagger_ui_parameters={"validatorUrl": None})  # no badge from validator.swagger.io
 
 
 def _basemap() -> FileResponse:

@@ -25,6 +25,7 @@ from ionoquake.service.params import (
     Start,
     as_json,
     check_span,
+    check_time_range,
     naive,
     series_span,
 )
@@ -85,7 +86,7 @@ def map_grid(product: Product, data: Data, time: dt.datetime,
                  description="tec, rms, or dtec: TEC minus its 15-day running median "
                              "(Liu et al. 2004; NaN without 15 earlier days)")] = "tec",
              format: Fmt = "json") -> Any:
-    t = np.datetime64(naive(time))
+    t = np.datetime64(check_time_range(naive(time) or time, "time"))
     day = str(t.astype("datetime64[D]"))
     if variable == "dtec":
         ds = data.dtec(product, day)

@@ -15,6 +15,11 @@ from fastapi.responses import Response
 MAX_ROWS = 10_000
 MAX_SPAN_DAYS = 366
 MAX_SERIES_DAYS = 62
+#: The times the maps and tracks can hold: nanosecond datetime64 (pandas' Timestamp)
+#: spans 1677-09-21 .. 2262-04-11; whole years inside it leave room for the days of
+#: background read before a start and for a run's learning period.
+EARLIEST = dt.datetime(1678, 1, 1)
+LATEST = dt.datetime(2262, 1, 1)
 
 Limit = Annotated[int, Query(ge=1, le=MAX_ROWS, description=f"Page size (1..{MAX_ROWS}).")]
 Offset = Annotated[int, Query(ge=0, le=2**31 - 1, description="Rows to skip.")]
@@ -43,6 +48,15 @@ def naive(t: dt.datetime | None) -> dt.datetime | None:
         raise HTTPException(400, f"time {t.isoformat()} is out of range in UTC") from None
 
 
+def check_time_range(t: dt.datetime, name: str) -> dt.datetime:
+    """``t`` (naive UTC) if maps and tracks can hold it, else 400 saying which times can."""
+    if not EARLIEST <= t < LATEST:
+        raise HTTPException(400, f"{name} {t.isoformat()} is outside the times the maps and "
+                                 f"tracks can hold: {EARLIEST.date()} to "
+                                 f"{(LATEST - dt.timedelta(days=1)).date()} (UTC)")
+    return t
+
+
 def check_span(start: dt.datetime | None, end: dt.datetime | None, max_days: int,
                     required: bool = False) -> tuple[dt.datetime | None, dt.datetime | None]:
     """``start``/``end`` as naive UTC, checked: ordered, at most ``max_days`` apart."""
@@ -60,10 +74,10 @@ def check_span(start: dt.datetime | None, end: dt.datetime | None, max_days: int
 
 
 def series_span(start: dt.datetime, end: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
-    """A required span of at most MAX_SERIES_DAYS (point series)."""
+    """A required span of at most MAX_SERIES_DAYS (point series) of times maps can hold."""
     s, e = check_span(start, end, MAX_SERIES_DAYS, required=True)
     assert s is not None and e is not None
-    return s, e
+    return check_time_range(s, "start"), check_time_range(e, "end")
 
 
 def parse_bbox(text: str | None) -> tuple[float, float, float, float] | None:

@@ -28,7 +28,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from ionoquake.errors import StoreError
 from ionoquake.orbits.track import ground_track
 from ionoquake.service.geojson import records
-from ionoquake.service.params import naive
+from ionoquake.service.params import check_time_range, naive
 from ionoquake.sources.tle import MAX_AGE_DAYS
 from ionoquake.store.tles import read_tles, satellites, tles_path
 
@@ -81,6 +81,7 @@ def _times(start: dt.datetime, end: dt.datetime, step_s: int) -> np.ndarray:
     assert s is not None and e is not None
     if e <= s:
         raise HTTPException(400, f"end {e.isoformat()} is not after start {s.isoformat()}")
+    s, e = check_time_range(s, "start"), check_time_range(e, "end")
     if e - s > MAX_SPAN:
         hours = (e - s) / dt.timedelta(hours=1)
         raise HTTPException(400, f"time span {hours:g} h exceeds the maximum of 24 h; "

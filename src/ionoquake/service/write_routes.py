@@ -1,52 +1,76 @@
 """The writing endpoints (token required): file upload, the daily run, and its jobs.
 
-No file path from a request reaches the file system: uploads are written under
-generated names in a temporary folder, and only the sniffed content decides where a
-file goes (:func:`ionoquake.store.ingest.ingest_path`).
+No file path from a request reaches the file system: uploads are written under their
+sanitised names in folders of generated names, and only the sniffed content decides
+where a file goes (:func:`ionoquake.store.ingest.ingest_path`); the size limit, the
+product of a map file and the rule for it are in :mod:`ionoquake.service.uploads`. What
+an upload adds to the catalogue or index tables is mirrored into the database before
+the answer (:func:`ionoquake.pipeline.sync.sync_database`), so the read endpoints, and
+the response cache, see it at once. Errors name the uploaded file, never a server path.
 """
 
 # No ``from __future__ import annotations``: FastAPI reads the annotations of the route
 # functions at run time.
 import datetime as dt
-import re
-import secrets
+import math
 import tempfile
 from pathlib import Path
 from typing import Annotated
 
+import sqlalchemy as sa
 from fastapi import APIRouter, Depends, File, HTTPException, Query, UploadFile
 from fastapi import Path as ApiPath
 from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
 
-from ionoquake.service.params import as_json
-from ionoquake.service.settings import Settings, app_settings, require_token
+from ionoquake.errors import IonoquakeError
+from ionoquake.pipeline.sync import sync_database
+from ionoquake.service.params import EARLIEST, as_json
+from ionoquake.service.settings import Engine, Settings, app_settings, require_token
+from ionoquake.service.uploads import hide_paths, ionex_product, save_upload
 from ionoquake.sources import ionex
-from ionoquake.store import maps
-from ionoquake.store.ingest import ingest_path
+from ionoquake.store.ingest import Ingested, ingest_path
 
-__all__ = ["SAFE_NAME", "router"]
-
-SAFE_NAME = re.compile(r"[^A-Za-z0-9_.-]")
+__all__ = ["router"]
 
 router = APIRouter()
 Config = Annotated[Settings, Depends(app_settings)]
+#: Kinds of file whose tables the database mirrors (:func:`sync_database`).
+MIRRORED = ("catalog", "indices")
 
 
 @router.post("/api/ingest", dependencies=[Depends(require_token)])
-async def ingest(settings: Config,
+async def ingest(settings: Config, engine: Engine,
                  files: Annotated[list[UploadFile], File()]) -> list[dict[str, str]]:
-    results = []
-    with tempfile.TemporaryDirectory() as tmp:
-        for upload in files:
-            # The name only names the product (codg, jplg...); it never becomes a path.
-            base = (upload.filename or "upload").replace("\\", "/").rsplit("/", 1)[-1]
-            name = SAFE_NAME.sub("_", base)[-64:].lstrip(".") or "upload"
-            target = Path(tmp) / f"upload-{secrets.token_hex(8)}"
-            target.write_bytes(await upload.read())
-            product = ionex.product_id(name) if maps.is_map_file(target) else None
-            r = ingest_path(settings.store, target, product=product)
-            results.append({"file": name, "kind": r.kind, "status": r.status,
-                            "detail": r.detail})
+    """Store uploaded files (maps, indices, TLEs, catalogues), recognised by their content.
+
+    Each file's answer: its sanitised name, kind, status (added, replaced, unchanged)
+    and what was stored. A file that cannot be ingested ends the request with 400 (the
+    files before it stay stored); one past the size limit with 413.
+    """
+    with tempfile.TemporaryDirectory(prefix="ionoquake-upload-") as tmp:
+        saved = [await save_upload(upload, Path(tmp), settings.max_upload_bytes)
+                 for upload in files]
+        results = await run_in_threadpool(_ingest_files, settings.store, engine, saved, tmp)
+    return [{"file": r.path.name, "kind": r.kind, "status": r.status, "detail": r.detail}
+            for r in results]
+
+
+def _ingest_files(store: Path, engine: sa.Engine, paths: list[Path],
+                  tmp: str) -> list[Ingested]:
+    results: list[Ingested] = []
+    try:
+        for path in paths:
+            try:
+                # IONEX: the product from the header; other formats name it themselves.
+                product = ionex_product(path, path.name) if ionex.can_read(path) else None
+                results.append(ingest_path(store, path, product=product))
+            except IonoquakeError as exc:
+                shown = {str(p): p.name for p in paths} | {tmp: "upload", str(store): "archive"}
+                raise HTTPException(400, hide_paths(str(exc), shown)) from None
+    finally:
+        if any(r.kind in MIRRORED and r.status != "unchanged" for r in results):
+            sync_database(store, engine)
     return results
 
 
@@ -59,12 +83,24 @@ def run_daily(settings: Config,
               offline: bool = False,
               window_days: Annotated[int, Query(ge=3, le=60)] = 15,
               learning_days: Annotated[float, Query(ge=1, le=36525)] = 3650) -> Response:
-    """Start the daily step (``ionoquake daily``) for ``date``; see ``/api/jobs/<id>``."""
+    """Start the daily step (``ionoquake daily``) for ``date``; see ``/api/jobs/<id>``.
+
+    ``date`` must leave its learning period and background window inside the times
+    the maps can hold (:data:`~ionoquake.service.params.EARLIEST` on) and be at most
+    tomorrow; else 400 with the valid range.
+    """
+    from ionoquake.detect.background import preceding_days
     from ionoquake.service.jobs import Busy, start_daily
 
     tomorrow = dt.datetime.now(dt.UTC).date() + dt.timedelta(days=1)
     if date > tomorrow:
         raise HTTPException(400, f"date {date} is in the future (latest: {tomorrow})")
+    earliest = EARLIEST.date() + dt.timedelta(
+        days=math.ceil(learning_days) + preceding_days(window_days))
+    if date < earliest:
+        raise HTTPException(400, f"date {date} is too early: with learning_days="
+                                 f"{learning_days:g} and window_days={window_days} the daily "
+                                 f"step runs for dates from {earliest} to {tomorrow}")
     try:
         job = start_daily(settings.store, date, product=product, producer=producer,
                           online=not offline, window_days=window_days,
