@@ -53,6 +53,40 @@ def test_bad_file_is_one_line_and_exit_2(shared_data: Path, tmp_path: Path) -> N
         (tmp_path / "store" / "maps").rglob("*.zarr"))
 
 
+def test_ingest_keeps_going_past_a_bad_file_and_says_what_it_kept(bundled_data: Path,
+                                                                  tmp_path: Path) -> None:
+    good = sorted((bundled_data / "ionex/jpl_2000326-2001014").glob("*.gz"))[:2]
+    truncated = tmp_path / "jplg0030.01i.gz"
+    data = (bundled_data / "ionex/jpl_2000326-2001014/jplg0030.01i.gz").read_bytes()
+    truncated.write_bytes(data[: len(data) // 2])
+    store = tmp_path / "store"
+    result = _run("ingest", "--store", str(store), str(good[0]), str(truncated), str(good[1]))
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        f"error: {truncated}: corrupt or truncated gzip data (Compressed file ended before the "
+        "end-of-stream marker was reached)"]
+    assert result.stdout.splitlines() == [
+        f"added     {good[0]}: maps jplg 2001-01-01: 12 maps",
+        f"added     {good[1]}: maps jplg 2001-01-02: 12 maps",
+        f"3 files: 2 added, 0 replaced, 0 unchanged, 1 refused -> {store}"]
+    from ionoquake.store import maps
+
+    assert [str(d) for d in maps.stored_days(store, "jplg")] == ["2001-01-01", "2001-01-02"]
+
+
+def test_ingest_refuses_a_product_name_outside_the_store(shared_data: Path,
+                                                          tmp_path: Path) -> None:
+    store = tmp_path / "a" / "b" / "store"
+    for option in ("--product", "--catalog"):
+        result = _run("ingest", "--store", str(store), option, "../../x",
+                      str(shared_data / "ionex/code_esa_2020008-010/esag0080.20i.gz"))
+        assert result.returncode == 2
+        what = "product" if option == "--product" else "table name"
+        assert result.stderr.strip() == (f"error: invalid {what} '../../x': use 1 to 64 ASCII "
+                                         "letters, digits, '_' or '-', not starting with '-'")
+    assert not [p for p in tmp_path.rglob("*") if p.is_file()]
+
+
 def test_missing_file_and_bad_date_are_one_line_errors(tmp_path: Path) -> None:
     result = _run("ingest", "--store", str(tmp_path), str(tmp_path / "nope.20i"))
     assert result.returncode == 2 and "nope.20i: no such file" in result.stderr
@@ -88,12 +122,14 @@ def test_demo_runs_offline_and_is_idempotent(tmp_path: Path) -> None:
     before = {p: p.stat().st_mtime_ns for p in store.rglob("*")
               if p.is_file() and p.suffix != ".sqlite"}
     assert store / "tables" / "ledger" / "evaluations.parquet" in before  # the run is counted
+    database = (store / "ionoquake.sqlite").read_bytes()
     second = _run("demo", "--output", str(tmp_path), "--shuffled-ionospheres", "19")
     assert second.returncode == 0, second.stderr
     assert "0 files written, 57 already there" in second.stdout
     after = {p: p.stat().st_mtime_ns for p in store.rglob("*")
              if p.is_file() and p.suffix != ".sqlite"}
     assert after == before  # archive and issued forecasts untouched
+    assert (store / "ionoquake.sqlite").read_bytes() == database  # no row, no change counter
     assert (tmp_path / "report.html").read_text() == report
 
 

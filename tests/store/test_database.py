@@ -81,6 +81,20 @@ def test_upsert_is_idempotent_and_updates(engine: sa.Engine) -> None:
     assert got["time"].iloc[0] == pd.Timestamp("2001-01-13T17:33:32.380")
 
 
+def test_an_upsert_of_equal_rows_writes_nothing_and_keeps_the_revision(
+        engine: sa.Engine) -> None:
+    df = _events()
+    assert database.upsert(engine, events, df) == 2
+    revision = database.revision(engine)
+    assert database.upsert(engine, events, df) == 0
+    assert database.revision(engine) == revision
+    df.loc[1, "magnitude"] = 6.5
+    assert database.upsert(engine, events, df) == 1  # only the changed row
+    assert database.revision(engine) == revision + 1
+    df.loc[1, "place"] = "only this column differs"
+    assert database.upsert(engine, events, df, not_compared=["place"]) == 0
+
+
 def test_a_failed_write_leaves_the_table_as_it_was(engine: sa.Engine) -> None:
     database.upsert(engine, events, _events())
     bad = _events()

@@ -17,6 +17,7 @@ from ionoquake.cli import (
     StoreOption,
     WorkersOption,
     app,
+    err,
     fetch_app,
     one_line_errors,
     out,
@@ -43,7 +44,11 @@ def ingest(
     scheduler: SchedulerOption = None,
     workers: WorkersOption = None,
 ) -> None:
-    """Ingest files into the local archive (idempotent: re-ingesting changes nothing)."""
+    """Ingest files into the local archive (idempotent: re-ingesting changes nothing).
+
+    One line per file says what was kept or why it was refused; a bad file does not
+    stop the others, and the exit status is 2 if any file was refused.
+    """
     from ionoquake.report.progress import progress_bar
     from ionoquake.scale.cluster import dask_client, describe
     from ionoquake.store import maps
@@ -51,7 +56,7 @@ def ingest(
 
     root = store_or_default(store)
     maps.clean(root)
-    counts = {"added": 0, "unchanged": 0, "replaced": 0}
+    counts = {"added": 0, "unchanged": 0, "replaced": 0, "refused": 0}
     with dask_client(scheduler, workers) as client:
         if client is not None:
             from ionoquake.scale.cluster import task_progress
@@ -61,15 +66,22 @@ def ingest(
             with task_progress("ingesting") as bar:
                 results = ingest_on(client, root, files, product=product,
                                     catalog_name=catalog_name, progress=bar)
-            for result in results:
-                counts[result.status] += 1
         else:
             with progress_bar("ingesting", total=len(files)) as advance:
-                for result in ingest_paths(root, files, product=product,
-                                           catalog_name=catalog_name, advance=advance):
-                    counts[result.status] += 1
+                results = ingest_paths(root, files, product=product, catalog_name=catalog_name,
+                                       advance=advance, keep_going=True)
+    for result in results:
+        counts[result.status] += 1
+        if result.status == "refused":
+            err.print(f"[bold red]error:[/] {result.detail}", markup=True, highlight=False)
+        else:
+            out.print(f"{result.status:9} {result.path}: {result.kind} {result.detail}",
+                      markup=False, highlight=False)
+    refused = f", {counts['refused']} refused" if counts["refused"] else ""
     out.print(f"{len(files)} files: {counts['added']} added, {counts['replaced']} replaced, "
-              f"{counts['unchanged']} unchanged -> {root}")
+              f"{counts['unchanged']} unchanged{refused} -> {root}")
+    if counts["refused"]:
+        raise typer.Exit(2)
 
 
 @app.command()

@@ -15,7 +15,10 @@ Offline: it reads only ``data/`` of the repository.
 7. write an HTML report that says what the numbers show.
 
 Re-running it is idempotent: the archive and the issued forecasts are not written
-again and the outputs come out the same.
+again and the outputs come out the same. The database file (``store/ionoquake.sqlite``)
+is not written either: the sync writes only rows that differ from the stored ones,
+and bumps the data revision only when it wrote one, so its bytes (SQLite's change
+counter included) stay the same.
 """
 
 from __future__ import annotations

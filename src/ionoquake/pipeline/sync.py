@@ -2,7 +2,9 @@
 
 The archive (Zarr maps, Parquet tables) is the record; the database is the
 queryable copy. Syncing is an idempotent upsert, so it can run after every
-ingest or daily step.
+ingest or daily step: rows equal to the stored ones are not written, and a sync
+that writes no row leaves the database file unchanged (each function returns the
+number of rows it wrote).
 """
 
 from __future__ import annotations
@@ -98,12 +100,16 @@ def sync_forecasts(engine: sa.Engine, store: str | os.PathLike[str]) -> int:
 
 def sync_evaluation(engine: sa.Engine, evaluation_id: str, kind: str, statistic: float,
                     p_value: float, result: dict[str, Any]) -> int:
-    """Record one evaluation result (its JSON next to the headline statistic and p-value)."""
+    """Record one evaluation result (its JSON next to the headline statistic and p-value).
+
+    ``created_at`` is the time the result was first recorded or last changed: the
+    same result recorded again writes nothing.
+    """
     row = pd.DataFrame([{"evaluation_id": evaluation_id, "forecast_id": None, "kind": kind,
                          "statistic": statistic, "p_value": p_value,
                          "result_json": json.dumps(result, default=str),
                          "created_at": dt.datetime.now(dt.UTC).replace(tzinfo=None)}])
-    return database.upsert(engine, schema.evaluations, row)
+    return database.upsert(engine, schema.evaluations, row, not_compared=["created_at"])
 
 
 def sync_alarms(engine: sa.Engine, alarms: pd.DataFrame, rules: dict[str, Any]) -> int:

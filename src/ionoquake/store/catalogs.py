@@ -17,7 +17,7 @@ import pandas as pd
 
 from ionoquake.sources.catalog_table import CORE_COLUMNS, CatalogError
 from ionoquake.store.provenance import file_record
-from ionoquake.store.tables import TableWrite, read_table, write_table
+from ionoquake.store.tables import TableWrite, read_table, table_path, write_table
 
 __all__ = ["KIND", "ingest_catalog", "ingest_files", "read_catalog"]
 
@@ -76,6 +76,7 @@ def ingest_files(
     """Read catalogue files (any supported format, mixed) and ingest them as one table."""
     from ionoquake.sources import catalog
 
+    table_path(store, KIND, name)  # refuse a bad name before reading the files
     table = catalog.read(paths, format=format)
     return ingest_catalog(store, table, [file_record(Path(p)) for p in paths], name=name)
 

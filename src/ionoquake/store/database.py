@@ -4,7 +4,8 @@ The URL is ``$IONOQUAKE_DATABASE_URL`` if set, else a SQLite file
 ``<store>/ionoquake.sqlite`` (the embedded default). :func:`connect` creates the
 engine and brings the schema to the newest migration. Writes are idempotent
 upserts keyed by each table's natural key, in one transaction: a failed write
-leaves the table as it was.
+leaves the table as it was, and rows equal to the stored ones are not written
+(a re-run that changes nothing leaves the database file byte for byte).
 """
 
 from __future__ import annotations
@@ -75,11 +76,15 @@ def _records(df: pd.DataFrame, table: sa.Table) -> list[dict[str, Any]]:
 
 
 def upsert(engine: sa.Engine, table: sa.Table, df: pd.DataFrame,
-           key: Sequence[str] | None = None) -> int:
+           key: Sequence[str] | None = None, *, not_compared: Sequence[str] = ()) -> int:
     """Insert or update the rows of ``df`` into ``table`` by ``key`` (default: primary key).
 
-    Returns the number of rows written. Unknown columns of ``df`` are ignored;
-    columns of the table missing from ``df`` are left as they are on update.
+    Returns the number of rows written: new rows, and stored rows with some value
+    different. A stored row equal to its new one is not written, and when no row is
+    written the data revision is not bumped, so the database file does not change.
+    Columns in ``not_compared`` (a creation time) are written with a row that changed
+    but do not by themselves make a row different. Unknown columns of ``df`` are
+    ignored; columns of the table missing from ``df`` are left as they are on update.
     """
     key = list(key) if key is not None else [c.name for c in table.primary_key.columns]
     rows = _records(df, table)
@@ -94,13 +99,22 @@ def upsert(engine: sa.Engine, table: sa.Table, df: pd.DataFrame,
         raise StoreError(f"database dialect {dialect!r} is not supported (SQLite, PostgreSQL)")
     stmt = insert(table)
     updates = {c: stmt.excluded[c] for c in rows[0] if c not in key}
-    stmt = (stmt.on_conflict_do_update(index_elements=key, set_=updates) if updates
-            else stmt.on_conflict_do_nothing(index_elements=key))
+    compared = [c for c in updates if c not in not_compared]
+    if compared:
+        differs = sa.or_(*(table.c[c].is_distinct_from(stmt.excluded[c]) for c in compared))
+        stmt = stmt.on_conflict_do_update(index_elements=key, set_=updates, where=differs)
+    else:
+        stmt = stmt.on_conflict_do_nothing(index_elements=key)
+    # RETURNING gives one row per row written, on both dialects (an executemany's
+    # rowcount is not reliable with psycopg).
+    counted = stmt.returning(*(table.c[k] for k in key))
+    written = 0
     with engine.begin() as connection:
         for start in range(0, len(rows), 5000):
-            connection.execute(stmt, rows[start:start + 5000])
-        _bump_revision(connection)
-    return len(rows)
+            written += len(connection.execute(counted, rows[start:start + 5000]).all())
+        if written:
+            _bump_revision(connection)
+    return written
 
 
 def _bump_revision(connection: sa.Connection) -> None:

@@ -22,8 +22,9 @@ from pathlib import Path
 
 from ionoquake.errors import IonoquakeError
 from ionoquake.sources import registry
-from ionoquake.store import catalogs, maps, tles
+from ionoquake.store import catalogs, maps, tables, tles
 from ionoquake.store.indices import ingest_indices
+from ionoquake.store.location import check_name
 
 StorePath = str | os.PathLike[str]
 
@@ -35,7 +36,7 @@ class Ingested:
 
     path: Path
     kind: str
-    status: str  # "added", "replaced" or "unchanged"
+    status: str  # "added", "replaced", "unchanged" or "refused" (``detail`` says why)
     detail: str
 
 
@@ -89,6 +90,9 @@ def ingest_path(store: StorePath, path: str | os.PathLike[str], *,
                 product: str | None = None, catalog_name: str = "events") -> Ingested:
     """Recognise ``path`` and ingest it into ``store``."""
     path = Path(path)
+    if product is not None:
+        check_name("product", product)
+    check_name("table name", catalog_name)
     if not path.is_file():
         raise IonoquakeError(f"{path}: no such file")
     reader = registry.sniff(path)
@@ -103,15 +107,29 @@ def ingest_path(store: StorePath, path: str | os.PathLike[str], *,
 
 def ingest_paths(store: StorePath, paths: Sequence[str | os.PathLike[str]], *,
                  product: str | None = None, catalog_name: str = "events",
-                 advance: Callable[[], None] | None = None) -> list[Ingested]:
-    """:func:`ingest_path` for each file in turn, after removing leftovers of killed ingests.
+                 advance: Callable[[], None] | None = None,
+                 keep_going: bool = False) -> list[Ingested]:
+    """:func:`ingest_path` for each file in turn, after finishing what killed ingests left.
 
-    ``advance`` is called after each file (a progress bar).
+    ``advance`` is called after each file (a progress bar). With ``keep_going``, a file
+    that cannot be ingested (an :class:`~ionoquake.errors.IonoquakeError`) is reported
+    as ``status="refused"`` with the error in ``detail`` and the next file is ingested;
+    without it the error is raised (the files before it stay ingested).
     """
+    if product is not None:
+        check_name("product", product)
+    check_name("table name", catalog_name)
     maps.clean(store)
+    tables.clean(store)
     results = []
     for path in paths:
-        results.append(ingest_path(store, path, product=product, catalog_name=catalog_name))
+        try:
+            results.append(ingest_path(store, path, product=product,
+                                       catalog_name=catalog_name))
+        except IonoquakeError as exc:
+            if not keep_going:
+                raise
+            results.append(Ingested(Path(path), "", "refused", str(exc)))
         if advance is not None:
             advance()
     return results

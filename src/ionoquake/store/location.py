@@ -10,6 +10,8 @@ import os
 import re
 from pathlib import Path
 
+from ionoquake.errors import StoreError
+
 #: A URL scheme, also as ``pathlib`` leaves it (``s3:/bucket``: it folds the double slash).
 _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]+):/+")
 
@@ -35,3 +37,28 @@ def split_url(store: str | os.PathLike[str]) -> tuple[str | None, str]:
     if match is None:
         return None, text
     return match.group(1).lower(), "/" + text[match.end():]
+
+
+#: A product or table name: ASCII letters, digits, ``_`` and ``-``, not starting with
+#: ``-`` (it would read as an option), at most 64 characters. No ``/``, ``..`` or
+#: leading dot: a name is one path component inside the store and never hidden.
+_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_-]{0,63}$")
+
+
+def check_name(kind: str, name: str) -> str:
+    """Return ``name`` if it is a plain identifier to use as a ``kind`` folder or file name.
+
+    Every function that builds a path in the store from a product, table kind or
+    table name calls this, so no name can reach outside the store.
+
+    >>> check_name("product", "codg")
+    'codg'
+    >>> check_name("product", "../../x")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ionoquake.errors.StoreError: invalid product '../../x': use 1 to 64 ASCII letters, ...
+    """
+    if not isinstance(name, str) or not _NAME.fullmatch(name):
+        raise StoreError(f"invalid {kind} {name!r}: use 1 to 64 ASCII letters, digits, "
+                         "'_' or '-', not starting with '-'")
+    return name

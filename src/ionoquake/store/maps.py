@@ -12,7 +12,11 @@ producer and time of ingest.
 Ingest is **idempotent** (a file whose SHA-256 is already stored for that day is
 not parsed again and nothing is written) and **atomic** (a partition is written
 under a temporary name and renamed into place; a killed ingest leaves no partial
-day, and leftovers are removed by the next run).
+day, and leftovers are removed by the next run). Replacing a stored day never
+leaves the day missing (:func:`ionoquake.atomic.atomic_path`): the old partition is
+renamed aside as ``.<day>.zarr.prev-<id>`` before the new one is renamed in; if the
+process is killed in between, readers use that previous copy and :func:`clean`
+renames it back.
 """
 
 from __future__ import annotations
@@ -28,10 +32,11 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from ionoquake.atomic import atomic_path, remove_stale_temporaries
+from ionoquake.atomic import atomic_path, complete_copy, remove_stale_temporaries, replaced_path
 from ionoquake.errors import StoreError
 from ionoquake.sources import ionex, registry
 from ionoquake.sources.gim import combine_days
+from ionoquake.store.location import check_name
 from ionoquake.store.provenance import file_record, sha256_of
 
 Status = Literal["added", "unchanged", "replaced"]
@@ -56,11 +61,14 @@ def maps_root(store: str | os.PathLike[str]) -> Path:
 def partition_path(store: str | os.PathLike[str], product: str, day: np.datetime64) -> Path:
     """The Zarr folder of ``product`` for the UTC day that contains ``day``."""
     d = str(day)[:10]
-    return maps_root(store) / product / d[:4] / f"{d}.zarr"
+    return maps_root(store) / check_name("product", product) / d[:4] / f"{d}.zarr"
 
 
 def _stored_sha(partition: Path) -> str | None:
-    meta = partition / "zarr.json"
+    complete = complete_copy(partition)
+    if complete is None:
+        return None
+    meta = complete / "zarr.json"
     if not meta.exists():
         return None
     try:
@@ -103,15 +111,17 @@ def ingest_file(store: str | os.PathLike[str], path: str | os.PathLike[str], *,
         raise StoreError(f"{path}: no such file")
     sha = sha256_of(path)
     guess = first_epoch_day(path) if ionex.can_read(path) else None
-    name_product = product or ionex.product_id(path.name)
+    if product is not None:
+        check_name("product", product)
     if guess is not None:
+        name_product = product or _product_of(path, ionex.product_id(path.name))
         target = partition_path(store, name_product, guess)
         if _stored_sha(target) == sha:
-            n = xr.open_zarr(target, consolidated=False).sizes["time"]
+            n = _time_length(complete_copy(target) or target)
             return IngestResult(path, name_product, str(guess), "unchanged", n, target)
     ds = read_map_file(path)
     day = ds["time"].values[0]
-    prod = product or str(ds.attrs["product"])
+    prod = product or _product_of(path, str(ds.attrs["product"]))
     target = partition_path(store, prod, day)
     stored = _stored_sha(target)
     if stored == sha:
@@ -126,6 +136,15 @@ def ingest_file(store: str | os.PathLike[str], path: str | os.PathLike[str], *,
                         target)
 
 
+def _product_of(path: Path, name: str) -> str:
+    """``name``, the product a file names itself, if it is a plain identifier."""
+    try:
+        return check_name("product", name)
+    except StoreError as exc:
+        raise StoreError(f"{path}: the product taken from the file, {exc}; "
+                         "name one (--product)") from None
+
+
 def _write_partition(ds: xr.Dataset, target: Path) -> None:
     encoded = ds.copy()
     encoded.attrs = {k: (json.dumps(v) if isinstance(v, list) else v)
@@ -137,19 +156,15 @@ def _write_partition(ds: xr.Dataset, target: Path) -> None:
 
 def partitions(store: str | os.PathLike[str], product: str | None = None) -> pd.DataFrame:
     """One row per stored day: product, day, maps, source file, SHA-256, time of ingest."""
-    root = maps_root(store)
     rows: list[dict[str, Any]] = []
-    pattern = f"{product}/*/*.zarr" if product else "*/*/*.zarr"
-    for part in sorted(root.glob(pattern)):
-        if part.name.startswith("."):
-            continue
+    for part in _complete_partitions(store, product):
         meta = json.loads((part / "zarr.json").read_text())
         attrs = meta.get("attributes", {})
         prov = json.loads(attrs.get("provenance", "{}"))
         shape = _time_length(part)
         rows.append({
             "product": part.parent.parent.name,
-            "day": pd.Timestamp(part.name.removesuffix(".zarr")),
+            "day": pd.Timestamp(_day_name(part)),
             "n_maps": shape,
             "producer": attrs.get("producer", ""),
             "source_file": prov.get("file", ""),
@@ -158,6 +173,26 @@ def partitions(store: str | os.PathLike[str], product: str | None = None) -> pd.
         })
     columns = ["product", "day", "n_maps", "producer", "source_file", "sha256", "ingested_at"]
     return pd.DataFrame(rows, columns=columns)
+
+
+def _day_name(part: Path) -> str:
+    """``YYYY-MM-DD`` of a partition or of its previous complete copy."""
+    if part.name.startswith("."):
+        part = replaced_path(part)
+    return part.name.removesuffix(".zarr")
+
+
+def _complete_partitions(store: str | os.PathLike[str], product: str | None) -> list[Path]:
+    """The stored partitions, by day; a day whose replacement was killed half-way
+    is its previous complete copy (see the module docstring)."""
+    root = maps_root(store)
+    prod = check_name("product", product) if product is not None else "*"
+    found = {p for p in root.glob(f"{prod}/*/*.zarr") if not p.name.startswith(".")}
+    for aside in root.glob(f"{prod}/*/.*.zarr.prev-*"):
+        target = replaced_path(aside)
+        if target not in found and complete_copy(target) == aside:
+            found.add(aside)
+    return sorted(found, key=lambda p: (p.parent.parent.name, _day_name(p)))
 
 
 def _time_length(part: Path) -> int:
@@ -176,7 +211,7 @@ def open_maps(store: str | os.PathLike[str], product: str, start: str | None = N
 
     Returns the same Dataset as :func:`ionoquake.sources.gim.read_days` on the files.
     """
-    table = partitions(store, product)
+    table = partitions(store, check_name("product", product))
     if table.empty:
         known = ", ".join(products(store)) or "none"
         raise StoreError(f"{store}: no maps of product {product!r} (stored products: {known})")
@@ -192,15 +227,13 @@ def open_maps(store: str | os.PathLike[str], product: str, start: str | None = N
 
 def stored_days(store: str | os.PathLike[str], product: str) -> list[np.datetime64]:
     """The stored UT days of ``product``, in order (folder names only: cheap)."""
-    root = maps_root(store) / product
-    return sorted(np.datetime64(p.name.removesuffix(".zarr"), "D")
-                  for p in root.glob("*/*.zarr") if not p.name.startswith("."))
+    return [np.datetime64(_day_name(p), "D") for p in _complete_partitions(store, product)]
 
 
 def open_day(store: str | os.PathLike[str], product: str, day: np.datetime64) -> xr.Dataset:
     """One stored day of ``product``, loaded, as :func:`open_maps` combines them."""
-    part = partition_path(store, product, day)
-    if not part.is_dir():
+    part = complete_copy(partition_path(store, product, day))
+    if part is None or not part.is_dir():
         raise StoreError(f"{store}: no {product} maps of {day}")
     with xr.open_zarr(part, consolidated=True) as ds:
         loaded = ds.load()
@@ -211,6 +244,10 @@ def open_day(store: str | os.PathLike[str], product: str, day: np.datetime64) ->
 
 
 def clean(store: str | os.PathLike[str]) -> int:
-    """Remove leftovers of killed ingests; return how many were removed."""
+    """Finish what killed ingests left; return how many leftovers were handled.
+
+    A day's previous complete copy whose replacement is missing is renamed back
+    into place, never deleted (:func:`ionoquake.atomic.remove_stale_temporaries`).
+    """
     root = maps_root(store)
     return remove_stale_temporaries(root) if root.exists() else 0

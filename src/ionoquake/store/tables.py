@@ -4,6 +4,11 @@ Layout: ``<store>/tables/<kind>/<name>.parquet``. The provenance (the source
 files with their SHA-256) travels inside the Parquet file's schema metadata, so
 table and provenance are written in one atomic rename and can never disagree.
 
+Writing is atomic: the new file is written under a temporary name and renamed
+onto the old one in one ``os.replace``, so at every moment the table is the old
+file or the new one, never missing or partial (a killed write leaves only a
+temporary, removed by the next ingest).
+
 Writing is idempotent: rows are merged with what is stored by a key
 (``event_id`` for catalogues, ``time`` for indices); re-writing the same rows
 changes nothing on disk.
@@ -21,8 +26,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from ionoquake.atomic import atomic_path
+from ionoquake.atomic import atomic_path, remove_stale_temporaries
 from ionoquake.errors import StoreError, where
+from ionoquake.store.location import check_name
 
 _META_KEY = b"ionoquake"
 
@@ -39,10 +45,15 @@ class TableWrite:
 
 def table_path(store: str | os.PathLike[str], kind: str, name: str) -> Path:
     """The Parquet file of table ``name`` of ``kind`` in ``store``."""
-    for part, what in ((kind, "kind"), (name, "name")):
-        if not part or "/" in part or part.startswith("."):
-            raise StoreError(f"invalid table {what} {part!r}")
+    check_name("table kind", kind)
+    check_name("table name", name)
     return Path(store) / "tables" / kind / f"{name}.parquet"
+
+
+def clean(store: str | os.PathLike[str]) -> int:
+    """Remove the temporaries of killed table writes; return how many were removed."""
+    root = Path(store) / "tables"
+    return remove_stale_temporaries(root) if root.exists() else 0
 
 
 def read_table(store: str | os.PathLike[str], kind: str, name: str) -> pd.DataFrame:
