@@ -8,6 +8,7 @@ four text catalogues.
 from __future__ import annotations
 
 import gzip
+import re
 import shutil
 from pathlib import Path
 
@@ -407,3 +408,29 @@ def test_ingesting_repeated_ids_is_refused(tmp_path: Path, shared_data: Path) ->
     twice = pd.concat([df, df.iloc[:1]], ignore_index=True)
     with pytest.raises(CatalogError, match="repeats event id 'usp0009kx3'"):
         ingest_catalog(tmp_path, twice, [])
+
+
+def test_an_absurd_rms_is_refused_with_its_range(tmp_path: Path) -> None:
+    path = write_comcat(tmp_path, EL_SALVADOR.replace(",1.13,us,", ",1e308,us,"))
+    with pytest.raises(CatalogError) as error:
+        catalog.read(path)
+    assert str(error.value) == "q.csv line 2: field 'rms': 1e+308 is outside -1..100"
+
+
+@pytest.mark.parametrize(("old", "new", "message"), [
+    (",427,,,", ",-3,,,", "field 'nst': -3 is outside 0..100000"),
+    (",427,,,", ",427,400,,", "field 'gap': 400 is outside 0..360"),
+    (",reviewed,", "1e9,reviewed,", "field 'magNst': 1e+09 is outside 0..100000"),
+])
+def test_comcat_numeric_columns_are_range_checked(tmp_path: Path, old: str, new: str,
+                                                   message: str) -> None:
+    path = write_comcat(tmp_path, EL_SALVADOR.replace(old, new, 1))
+    with pytest.raises(CatalogError, match=f"^q.csv line 2: {re.escape(message)}$"):
+        catalog.read(path)
+
+
+def test_a_row_with_too_few_fields(tmp_path: Path) -> None:
+    short = EL_SALVADOR.rsplit(",", 2)[0]
+    path = write_comcat(tmp_path, short, EL_SALVADOR)
+    with pytest.raises(CatalogError, match=r"^q\.csv line 2: expected 22 fields, found 20$"):
+        catalog.read(path)

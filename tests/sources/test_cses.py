@@ -215,3 +215,23 @@ def test_utc_time_integers_round_trip(when: datetime) -> None:
     assert parsed == np.datetime64(when, "ms")
     verse_ms = int((np.datetime64(when, "ms") - np.datetime64("2009-01-01", "ms")).astype(int))
     assert verse_time_to_utc([verse_ms])[0] == parsed
+
+
+@pytest.mark.parametrize("offset", [194, 679, 873, 1164, 2231, 2910, 4462, 6111])
+def test_a_damaged_file_is_one_error_line_under_info(shared_data: Path, tmp_path: Path,
+                                                     offset: int) -> None:
+    # Four bytes overwritten: h5py raised KeyError, RuntimeError, OSError, MemoryError,
+    # TypeError, OverflowError or ValueError, and `ionoquake info` printed a traceback.
+    from typer.testing import CliRunner
+
+    from ionoquake.cli import app
+
+    raw = bytearray((shared_data / HPM).read_bytes())
+    raw[offset:offset + 4] = b"\xff\xff\xff\x7f"
+    path = tmp_path / Path(HPM).name
+    path.write_bytes(bytes(raw))
+    result = CliRunner().invoke(app, ["info", str(path)])
+    assert result.exit_code in (0, 2), result.output
+    if result.exit_code == 2:
+        assert isinstance(result.exception, SystemExit)
+        assert f"{path}: " in result.output

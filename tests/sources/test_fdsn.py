@@ -23,6 +23,7 @@ import pytest
 
 from ionoquake.errors import FetchError
 from ionoquake.sources import catalog, fdsn
+from ionoquake.sources.catalog_table import CatalogError
 
 M7 = "catalogs/usgs_comcat_M7_2000-2018.csv"
 START, END = dt.datetime(2000, 1, 1), dt.datetime(2019, 1, 1)
@@ -151,3 +152,28 @@ def test_server_errors_raise_fetch_error(tmp_path: Path, local_archive: object) 
     url = f"{local_archive.url}/nothing/fdsnws/event/1/"  # type: ignore[attr-defined]
     with pytest.raises(FetchError, match="HTTP 404"):
         fdsn.fetch(START, START + dt.timedelta(days=1), tmp_path, url=url)
+
+
+FDSN_HEADER = ("#EventID|Time|Latitude|Longitude|Depth/km|Author|Catalog|Contributor|"
+               "ContributorID|MagType|Magnitude|MagAuthor|EventLocationName")
+# The M7 file's line 279 (usp000a7m5) as the FDSN text service writes it.
+FDSN_EL_SALVADOR = ("usp000a7m5|2001-01-13T17:33:32.380|13.049|-88.66|60.0|us|us|us|usp000a7m5|"
+                    "mwc|7.7|us|offshore El Salvador")
+
+
+def test_fdsn_text_cut_in_the_middle_of_its_last_line_is_an_error(tmp_path: Path) -> None:
+    path = tmp_path / "events.txt"
+    path.write_text(f"{FDSN_HEADER}\n{FDSN_EL_SALVADOR}\n{FDSN_EL_SALVADOR[:-8]}")
+    with pytest.raises(CatalogError, match=r"^events\.txt line 3: the last line has no line "
+                                           r"end: the file was cut in the middle of a line"):
+        catalog.read(path)
+    path.write_text(f"{FDSN_HEADER}\n{FDSN_EL_SALVADOR}\n")
+    assert catalog.read(path)["place"].tolist() == ["offshore El Salvador"]
+
+
+def test_fdsn_text_line_with_too_few_fields_is_an_error(tmp_path: Path) -> None:
+    path = tmp_path / "events.txt"
+    path.write_text(f"{FDSN_HEADER}\n{FDSN_EL_SALVADOR.rsplit('|', 3)[0]}\n{FDSN_EL_SALVADOR}\n")
+    with pytest.raises(CatalogError, match=r"^events\.txt line 2: expected 13 fields, "
+                                           r"found 10$"):
+        catalog.read(path)

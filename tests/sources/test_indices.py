@@ -345,3 +345,16 @@ def test_corrupted_lines_raise_only_indices_error_naming_the_line(
         assert int(m[1]) in (k + 1, k + 2)  # the line, or the next (dates must increase)
     else:
         assert tuple(df.columns) == COLUMN_NAMES
+
+
+@pytest.mark.parametrize("bz", ["9999.9", "1600000"])
+def test_omni_bz_outside_its_range_is_an_error(tmp_path: Path, shared_data: Path,
+                                               bz: str) -> None:
+    # Found by benchmarks/fuzz_readers.py: an absurd Bz was kept (999.9 is the fill value).
+    lines = (shared_data / "indices" / "omniweb_hourly_indices_2011.csv").read_text().split("\n")
+    lines[1657] = lines[1657].replace(",-7.8,", f",{bz},")
+    path = tmp_path / "omniweb_hourly_indices_2011.csv"
+    path.write_text("\n".join(lines))
+    with pytest.raises(IndicesError, match=rf"line 1658: field 'Bz': {re.escape(f'{float(bz):g}')} nT is outside "
+                                           r"the possible range -500\.\.500 nT"):
+        indices.read(path)

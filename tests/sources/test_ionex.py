@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import xarray as xr
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -269,3 +270,94 @@ def test_gzip_file_and_plain_file_agree(shared_data: Path, tmp_path: Path) -> No
     plain.write_bytes(gzip.decompress(src.read_bytes()))
     a, b = ionex.read(src), ionex.read(plain)
     assert a["tec"].equals(b["tec"]) and a["rms"].equals(b["rms"])
+
+
+# --- values and epochs the file's own header contradicts (issue J) -------------------------
+
+JPL_1122 = "ionex/jpl_2000326-2001014/jplg3270.00i.gz"  # 2000-11-22, 12 TEC + 12 RMS maps
+
+
+def _jpl_lines(shared_data: Path) -> list[str]:
+    return text_of(shared_data / JPL_1122).split("\n")
+
+
+def _parse_lines(lines: list[str]) -> xr.Dataset:
+    return ionex.parse("\n".join(lines).encode(), "jplg3270.00i")
+
+
+def test_file_cut_after_six_maps_without_map_count_is_truncated(shared_data: Path) -> None:
+    lines = [ln for ln in _jpl_lines(shared_data) if "# OF MAPS IN FILE" not in ln]
+    sixth_end = [i for i, ln in enumerate(lines) if "END OF TEC MAP" in ln][5]
+    with pytest.raises(IonexError, match=r"^jplg3270.00i: truncated file: the last TEC map is "
+                                         r"at 2000-11-22T11:00:00, the header's EPOCH OF LAST "
+                                         r"MAP is 2000-11-22T23:00:00$"):
+        _parse_lines(lines[: sixth_end + 1])
+
+
+def test_missing_maps_in_the_middle_are_caught_by_the_interval(shared_data: Path) -> None:
+    lines = [ln for ln in _jpl_lines(shared_data) if "# OF MAPS IN FILE" not in ln]
+    starts = [i for i, ln in enumerate(lines) if "START OF TEC MAP" in ln]
+    del lines[starts[3]:starts[4]]  # the 07:00 map
+    with pytest.raises(IonexError, match=r"11 TEC maps, but .* every 7200 s \(INTERVAL\) "
+                                         r"makes 12: maps are missing"):
+        _parse_lines(lines)
+
+
+def test_map_dated_outside_the_file_span_is_an_error(shared_data: Path) -> None:
+    lines = _jpl_lines(shared_data)
+    third = [i for i, ln in enumerate(lines) if "EPOCH OF CURRENT MAP" in ln][2]
+    lines[third] = lines[third].replace("  2000", "  2099", 1)
+    with pytest.raises(IonexError, match=r"^jplg3270.00i line 917: TEC map at "
+                                         r"2099-11-22T05:00:00 is outside the file's span "
+                                         r"2000-11-22T01:00:00 \.\. 2000-11-22T23:00:00"):
+        _parse_lines(lines)
+
+
+def test_repeated_map_epoch_is_an_error(shared_data: Path) -> None:
+    lines = _jpl_lines(shared_data)
+    epochs = [i for i, ln in enumerate(lines) if "EPOCH OF CURRENT MAP" in ln]
+    lines[epochs[2]] = lines[epochs[1]]
+    with pytest.raises(IonexError, match=r"line 917: TEC map at 2000-11-22T03:00:00 repeats "
+                                         r"the previous one .* strictly increasing"):
+        _parse_lines(lines)
+
+
+@pytest.mark.parametrize(("old", "new", "value"), [
+    ("  178  178  179", "99999  178  179", "9999.9"),  # 99999 is not the 9999 marker
+    ("  178  178  179", "-9999  178  179", "-999.9"),
+])
+def test_values_outside_the_physical_range_are_errors(shared_data: Path, old: str, new: str,
+                                                      value: str) -> None:
+    lines = _jpl_lines(shared_data)
+    lines[61] = lines[61].replace(old, new, 1)
+    with pytest.raises(IonexError, match=rf"line 59: TEC map: value {value} TECU \(row 1, "
+                                         rf"value 1\) is outside the accepted range "
+                                         rf"-10\.\.1000 TECU; 9999 in file units marks no value"):
+        _parse_lines(lines)
+
+
+def test_map_exponent_that_makes_megatecu_is_an_error(shared_data: Path) -> None:
+    lines = _jpl_lines(shared_data)
+    lines.insert(60, f"{4:6d}{'':54}EXPONENT")  # 178 -> 1.78e6 TECU
+    with pytest.raises(IonexError, match=r"value 1\.78e\+06 TECU .* outside the accepted range"):
+        _parse_lines(lines)
+
+
+def test_9999_is_missing_whatever_the_exponent(shared_data: Path) -> None:
+    # IONEX 1.0 section 5: 9999 "if no value available", in file units: under EXPONENT -3
+    # it is still no value, not 9.999 TECU.
+    lines = _jpl_lines(shared_data)
+    lines.insert(60, f"{-3:6d}{'':54}EXPONENT")
+    lines[62] = lines[62].replace("  178  178", " 9999  178", 1)
+    ds = _parse_lines(lines)
+    first_row = ds["tec"].isel(time=0).sel(lat=87.5).values
+    assert np.isnan(first_row[0])
+    assert first_row[1] == pytest.approx(0.178, abs=1e-6)
+
+
+def test_extra_value_in_a_row_is_an_error(shared_data: Path) -> None:
+    text = _small_text(shared_data).replace(" 8123 8264 8305 8276 8237 8308 8547 8807 8917\n",
+                                            " 8123 8264 8305 8276 8237 8308 8547 8807 8917 1234\n",
+                                            1)
+    with pytest.raises(IonexError, match=r"^x line 27: more than 73 values in the row"):
+        ionex.parse(text.encode(), "x")

@@ -133,3 +133,22 @@ def test_cdf_without_positions_is_a_clear_error(tmp_path: Path) -> None:
     bad.write_bytes(b"not a cdf")
     with pytest.raises(SwarmError, match="not a readable CDF file"):
         swarm.read(bad)
+
+
+@pytest.mark.parametrize("offset", [2231, 2910, 3783, 4462, 5917, 6111])
+def test_a_damaged_file_is_one_error_line_under_info(shared_data: Path, tmp_path: Path,
+                                                     offset: int) -> None:
+    # Four bytes overwritten: cdflib raised MemoryError, TypeError, OverflowError or
+    # ValueError, and `ionoquake info` printed a traceback.
+    from typer.testing import CliRunner
+
+    from ionoquake.cli import app
+
+    raw = bytearray((shared_data / CALIBRATION).read_bytes())
+    raw[offset:offset + 4] = b"\xff\xff\xff\x7f"
+    path = tmp_path / Path(CALIBRATION).name
+    path.write_bytes(bytes(raw))
+    result = CliRunner().invoke(app, ["info", str(path)])
+    assert result.exit_code in (0, 2), result.output
+    if result.exit_code == 2:
+        assert "not a readable CDF file, damaged or truncated" in result.output

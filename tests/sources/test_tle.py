@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import http.server
+import re
 import threading
 import warnings
 from pathlib import Path
@@ -199,3 +200,26 @@ def test_fetch_of_an_unknown_id_says_so_and_caches_nothing(gp_server: str,
 def test_epochs_are_naive_utc_nanoseconds(tle_dir: Path) -> None:
     sets = tle.read(tle_dir / "celestrak_science_20191118.tle")
     assert sets["epoch"].dtype == np.dtype("datetime64[ns]")
+
+
+@pytest.mark.parametrize(("column", "byte"), [(8, "\x07"), (18, "\x1b"), (69, "\x0c")])
+def test_a_control_byte_in_a_tle_line_is_an_error(column: int, byte: str) -> None:
+    # Column 8 (classification) and a blank of the epoch field count 0 in the checksum,
+    # as a control byte does; column 69's form feed made str.splitlines() split the line.
+    line1 = CSES.splitlines()[1]
+    bad = CSES.replace(line1, line1[: column - 1] + byte + line1[column:])
+    with pytest.raises(TleError, match=rf"^science.tle line 2: non-printable character "
+                                       rf"{re.escape(repr(byte))} in column {column}\n"):
+        tle.parse(bad, source="science.tle")
+
+
+def test_a_control_byte_in_a_name_line_is_an_error() -> None:
+    with pytest.raises(TleError, match=r"^line 1: non-printable character in the name line"):
+        tle.parse(CSES.replace("ZHANGZHENG", "ZHANG\x00ZHENG"))
+
+
+def test_a_checksum_column_that_is_not_a_digit_is_an_error() -> None:
+    line2 = CSES.splitlines()[2]
+    with pytest.raises(TleError, match=r"line 3: column 69 should be the checksum digit, "
+                                       r"found 'X'"):
+        tle.parse(CSES.replace(line2, line2[:68] + "X"))

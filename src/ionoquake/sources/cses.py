@@ -37,7 +37,8 @@ specification; the csespy names above are used. Units are always taken from each
 dataset's own ``Units`` attribute; the table's units are only the expected ones.
 
 Fill values become NaN (integer flags: -1); values outside ``ValidRange`` become NaN
-and are counted in the variable's attrs (``n_fill``, ``n_out_of_range``). Time comes
+and are counted in the variable's attrs (``n_fill``, ``n_out_of_range``). A damaged
+file (whatever h5py raises on it) is a :class:`CsesError` naming the file. Time comes
 from ``UTC_TIME``; ``VERSE_TIME`` must agree with it within ``max_clock_offset_s``.
 """
 
@@ -55,6 +56,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from ionoquake.errors import IonoquakeError
 from ionoquake.sources.compression import head
+from ionoquake.sources.damaged import damaged_file_errors
 from ionoquake.sources.insitu import make_track
 from ionoquake.sources.registry import register
 
@@ -273,9 +275,14 @@ def read(path: str | os.PathLike[str], *, max_clock_offset_s: float = 1.0) -> xr
         When the file is not HDF5, its payload layout is unknown (the message lists the
         datasets expected and found), or its times are invalid or disagree.
     """
+    path = Path(path)
+    with damaged_file_errors(path, CsesError, "HDF5 file"):
+        return _read_file(path, max_clock_offset_s)
+
+
+def _read_file(path: Path, max_clock_offset_s: float) -> xr.Dataset:
     import h5py
 
-    path = Path(path)
     try:
         h5 = h5py.File(path, "r")
     except OSError as exc:

@@ -8,7 +8,10 @@ maps at 15-minute resolution as daily CDF files
 IONEX file, so the whole pipeline runs on 15-minute maps too.
 
 UQRG maps contain small negative TEC values (down to about -2.4 TECU on
-2023-03-03); they are kept as published, not clipped.
+2023-03-03); they are kept as published, not clipped. Values outside
+:data:`ionoquake.sources.map_checks.TEC_RANGE_TECU`, a grid off the globe, and
+repeated or reversed epochs are errors; so is a damaged file (whatever cdflib
+raises becomes :class:`GimCdfError` naming the file).
 """
 
 from __future__ import annotations
@@ -21,6 +24,8 @@ import xarray as xr
 
 from ionoquake.errors import IonoquakeError
 from ionoquake.sources.compression import head
+from ionoquake.sources.damaged import damaged_file_errors
+from ionoquake.sources.map_checks import check_globe, check_increasing, check_tec_range
 from ionoquake.sources.registry import register
 
 CDF_MAGIC = (b"\xcd\xf3\x00\x01", b"\xcd\xf2\x60\x02")
@@ -37,21 +42,26 @@ def can_read(path: Path) -> bool:
 
 def read(path: str | os.PathLike[str]) -> xr.Dataset:
     """Read a CDAWeb ``gps_tec15min_igs`` CDF file into the map Dataset (as from IONEX)."""
+    path = Path(path)
+    with damaged_file_errors(path, GimCdfError, "CDF file"):
+        return _read(path)
+
+
+def _read(path: Path) -> xr.Dataset:
     import cdflib
 
-    path = Path(path)
-    try:
-        cdf = cdflib.CDF(str(path))
-        names = set(cdf.cdf_info().zVariables)
-    except (OSError, ValueError, KeyError) as exc:
-        raise GimCdfError(f"{path}: not a readable CDF file ({exc})") from None
+    cdf = cdflib.CDF(str(path))
+    names = set(cdf.cdf_info().zVariables)
     tec_name = next((n for n in sorted(names) if n.startswith("tec")), None)
     if tec_name is None or not {"Epoch", "lat", "lon"} <= names:
         raise GimCdfError(f"{path}: no tec*/Epoch/lat/lon variables (found {sorted(names)})")
     centre = tec_name[3:]
     times = cdflib.cdfepoch.to_datetime(cdf.varget("Epoch")).astype("datetime64[ns]")
     lat = np.asarray(cdf.varget("lat"), dtype=np.float64)
-    lon = np.asarray(cdf.varget("lon"), dtype=np.float64)
+    lon = np.asarray(cdf.varget("lon"), dtype=np.float64).ravel()
+    lat = lat.ravel()
+    check_globe(lat, lon, GimCdfError, str(path))
+    check_increasing(times, GimCdfError, str(path))
     data_vars = {}
     for kind in ("tec", "rms"):
         name = f"{kind}{centre}"
@@ -60,6 +70,10 @@ def read(path: str | os.PathLike[str]) -> xr.Dataset:
         values = np.asarray(cdf.varget(name), dtype=np.float32)
         fill = cdf.varattsget(name).get("FILLVAL", -1e31)
         values[values <= np.float32(fill) * 0.1] = np.nan
+        if values.shape != (len(times), len(lat), len(lon)):
+            raise GimCdfError(f"{path}: {name} has shape {values.shape}, expected (time, lat, "
+                              f"lon) = {(len(times), len(lat), len(lon))}")
+        check_tec_range(values, times, kind, GimCdfError, str(path))
         lat_order, lon_order = np.argsort(lat), np.argsort(lon)
         values = values[:, lat_order][:, :, lon_order]
         data_vars[kind] = (("time", "lat", "lon"), values,

@@ -52,6 +52,9 @@ from ionoquake.sources.indices_table import (
 )
 
 DST_RANGE_NT = (-2000.0, 500.0)
+#: IMF Bz (GSM): the largest OMNI hourly values are about -60 nT (2003-11-20); the
+#: 1859 Carrington storm is estimated near -200 nT. 999.9 is OMNI's fill value.
+BZ_RANGE_NT = (-500.0, 500.0)
 DST_MISSING = 9999
 WDC_WIDTH = 120
 WDC_LAYOUT = (
@@ -158,6 +161,8 @@ def parse_omni_csv(text: str, name: str | os.PathLike[str] = "<text>") -> pd.Dat
             v = kp_from_tenths(v[:, None], name, linenos, col)[:, 0]
         elif target == "dst_nT":
             check_range(v, *DST_RANGE_NT, name, linenos, col, units="nT")
+        elif target == "bz_gsm_nT":
+            check_range(v, *BZ_RANGE_NT, name, linenos, col, units="nT")
         columns[target] = v
     columns["kp_status"] = np.full(len(times), "unknown")
     columns["dst_status"] = np.full(len(times), "unknown")

@@ -30,6 +30,7 @@ import xarray as xr
 
 from ionoquake.errors import where
 from ionoquake.sources.compression import head, read_bytes
+from ionoquake.sources.ionex_checks import check_epochs, check_values
 from ionoquake.sources.ionex_header import (
     IonexError,
     IonexHeader,
@@ -232,6 +233,8 @@ def _parse_records(body: bytes, hdr: IonexHeader, name: str, line0: int,
     # nearest 34.1, 341 * 0.1 is not.
     scaled /= (10.0 ** -exponent[:, None, None]).astype(np.float32)
     scaled[values == MISSING] = np.nan
+    check_values(scaled, kinds, mstart, name, lineno)
+    check_epochs(times, kinds, mstart, hdr, name, lineno)
     return _dataset(scaled, times, kinds, hdr, name)
 
 
@@ -293,6 +296,10 @@ def _read_fields(buf: np.ndarray, starts: np.ndarray, ends: np.ndarray, lat_line
                 raise IonexError(f"{where(name, lineno(data_lines[long]))}more than "
                                  f"{FIELDS_PER_LINE} values on a line")
         chars = chars.reshape(len(lat_lines), k * FIELDS_PER_LINE * FIELD_WIDTH)
+        extra = np.flatnonzero((chars[:, nlon * FIELD_WIDTH:] != 32).any(axis=1))
+        if len(extra):
+            raise IonexError(f"{where(name, lineno(data_lines[extra[0] * k + k - 1]))}more "
+                             f"than {nlon} values in the row (LON1 / LON2 / DLON)")
         chars = np.ascontiguousarray(chars[:, : nlon * FIELD_WIDTH])
     fields = chars.reshape(len(lat_lines), nlon, FIELD_WIDTH)
     # Column-major copy: row j holds the j-th character of every field, contiguous, so

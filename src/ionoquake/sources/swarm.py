@@ -21,7 +21,8 @@ grow by one at each ascending-node crossing.
 Some Swarm CDFs hold no time series: a ``MAGx_HR_1B`` product ships ASM-VFM in-flight
 calibration sub-files (``..._ASM_VFM_IC.cdf``: one record of ``Bias``, ``Scale``,
 ``Non_orth``, covariances). :func:`read` refuses them with a message saying so and
-:func:`read_calibration` returns their content.
+:func:`read_calibration` returns their content. A damaged file (whatever cdflib raises
+on it) is a :class:`SwarmError` naming the file.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ import xarray as xr
 
 from ionoquake.errors import IonoquakeError
 from ionoquake.sources.compression import head
+from ionoquake.sources.damaged import damaged_file_errors
 from ionoquake.sources.insitu import (
     MEAN_EARTH_RADIUS_KM,
     direction_from_latitude,
@@ -60,11 +62,9 @@ class SwarmError(IonoquakeError):
 def _open(path: Path) -> tuple[Any, set[str]]:
     import cdflib
 
-    try:
+    with damaged_file_errors(path, SwarmError, "CDF file"):
         cdf = cdflib.CDF(str(path))
         info = cdf.cdf_info()
-    except (OSError, ValueError, KeyError) as exc:
-        raise SwarmError(f"{path}: not a readable CDF file ({exc})") from None
     return cdf, set(info.zVariables) | set(info.rVariables)
 
 
@@ -125,9 +125,14 @@ def read(path: str | os.PathLike[str]) -> xr.Dataset:
     SwarmError
         When the file is a calibration record, or lacks the position variables.
     """
+    path = Path(path)
+    with damaged_file_errors(path, SwarmError, "CDF file"):
+        return _read_series(path)
+
+
+def _read_series(path: Path) -> xr.Dataset:
     import cdflib
 
-    path = Path(path)
     cdf, names = _open(path)
     glob = _global(cdf)
     product = glob.get("File_Type", path.name[3:13])
@@ -186,9 +191,14 @@ def read_calibration(path: str | os.PathLike[str]) -> xr.Dataset:
     ``non_orth`` (mdeg) along ``axis`` (VFM x, y, z), ``rms`` (nT) and ``samples``, and
     the validity interval in the attrs ``valid_from``/``valid_to`` (UTC).
     """
+    path = Path(path)
+    with damaged_file_errors(path, SwarmError, "CDF file"):
+        return _read_calibration(path)
+
+
+def _read_calibration(path: Path) -> xr.Dataset:
     import cdflib
 
-    path = Path(path)
     cdf, names = _open(path)
     if not _is_calibration(names):
         raise SwarmError(f"{path}: not a Swarm calibration record: expected variables "

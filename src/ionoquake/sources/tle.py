@@ -106,6 +106,10 @@ def _check_layout(path: Any, line_no: int, which: int, line: str, verify: bool) 
     fixed = _FIXED1 if which == 1 else _FIXED2
     if not line.isascii():
         raise _template_error(path, line_no, which, line, "non-ASCII characters in TLE line")
+    if not line.isprintable():
+        c = next(i for i, ch in enumerate(line) if not ch.isprintable())
+        raise _template_error(path, line_no, which, line.encode("unicode_escape").decode(),
+                              f"non-printable character {line[c]!r} in column {c + 1}")
     if len(line) < (64 if which == 1 else 68):
         raise _template_error(path, line_no, which, line,
                               f"line {which} of a TLE is {len(line)} characters, expected 69")
@@ -114,7 +118,10 @@ def _check_layout(path: Any, line_no: int, which: int, line: str, verify: bool) 
         c = bad[0]
         raise _template_error(path, line_no, which, line,
                               f"column {c + 1} should be {fixed[c]!r}, found {line[c]!r}")
-    if verify and len(line) >= 69 and line[68].isdigit():
+    if verify and len(line) >= 69 and not line[68].isdigit():
+        raise _template_error(path, line_no, which, line,
+                              f"column 69 should be the checksum digit, found {line[68]!r}")
+    if verify and len(line) >= 69:
         want = checksum(line)
         if int(line[68]) != want:
             raise _template_error(path, line_no, which, line,
@@ -211,12 +218,14 @@ def parse(text: str, *, source: str | PathLike[str] | None = None,
         a name line not followed by a TLE, or a line 1 without its line 2.
     """
     rows: list[dict[str, Any]] = []
-    lines = text.splitlines()
+    # Split on line ends only: str.splitlines() would also split at control characters
+    # (form feed, \x1c..\x1e), hiding them from the layout check.
+    lines = text.replace("\r\n", "\n").split("\n")
     source_name = "" if source is None else Path(source).name
     name, name_no = "", 0
     i = 0
     while i < len(lines):
-        line = lines[i].rstrip()
+        line = lines[i].rstrip(" \t\r")
         i += 1
         if not line.strip() or line.startswith("#"):
             continue
@@ -224,6 +233,9 @@ def parse(text: str, *, source: str | PathLike[str] | None = None,
             if name_no:
                 raise TleError(f"{where(source, name_no)}name line {name!r} is not followed "
                                "by a TLE line 1")
+            if not line.isprintable():
+                raise TleError(f"{where(source, i)}non-printable character in the name line "
+                               f"{line!r}")
             name, name_no = (line[2:] if line.startswith("0 ") else line).strip(), i
             continue
         if line.startswith("2 "):
@@ -233,7 +245,7 @@ def parse(text: str, *, source: str | PathLike[str] | None = None,
             i += 1
         if i >= len(lines):
             raise _template_error(source, no1, 2, "", "line 1 of a TLE without its line 2")
-        line2 = lines[i].rstrip()
+        line2 = lines[i].rstrip(" \t\r")
         i += 1
         _check_layout(source, no1, 1, line1, verify_checksum)
         _check_layout(source, i, 2, line2, verify_checksum)
