@@ -37,6 +37,19 @@ def test_ingests_into_the_archive(shared_data: Path, tmp_path: Path) -> None:
     assert maps.open_maps(tmp_path, "uqrg_cdaweb")["tec"].equals(gim_cdf.read(shared_data / CDF)["tec"])
 
 
+def test_a_renamed_file_is_recognised_by_its_content(shared_data: Path, tmp_path: Path) -> None:
+    # Issue J: an upload saved under another name was refused (the sniff read the name only).
+    renamed = tmp_path / "map.cdf"
+    renamed.write_bytes((shared_data / CDF).read_bytes())
+    assert gim_cdf.can_read(renamed)
+    assert maps.is_map_file(renamed)
+    r = maps.ingest_file(tmp_path / "store", renamed)
+    assert (r.product, r.n_maps) == ("uqrg_cdaweb", 96)
+    damaged = tmp_path / "damaged.cdf"
+    damaged.write_bytes((shared_data / CDF).read_bytes()[:2000])
+    assert not gim_cdf.can_read(damaged)  # a sniff never raises
+
+
 def test_other_cdf_is_refused(shared_data: Path) -> None:
     swarm = next((shared_data / "insitu/swarm").glob("*.cdf"))
     assert not gim_cdf.can_read(swarm)

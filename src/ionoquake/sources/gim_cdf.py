@@ -36,8 +36,24 @@ class GimCdfError(IonoquakeError):
 
 
 def can_read(path: Path) -> bool:
-    """True for a CDF file whose name or variables say it is CDAWeb ``GPS_TEC15MIN_IGS``."""
-    return head(path, 4) in CDF_MAGIC and "tec15min" in path.name.lower()
+    """True for a CDF file whose name or variables say it holds maps (CDAWeb ``GPS_TEC15MIN_IGS``).
+
+    The name (``*tec15min*``) answers at once; any other CDF is opened and must hold a
+    ``tec*`` variable with ``Epoch``, ``lat`` and ``lon``, so a renamed file is still
+    recognised by its content. A sniff never raises: a CDF that cannot be opened is not
+    recognised here, and its own reader says why.
+    """
+    if head(path, 4) not in CDF_MAGIC:
+        return False
+    if "tec15min" in path.name.lower():
+        return True
+    try:
+        import cdflib
+
+        names = set(cdflib.CDF(str(path)).cdf_info().zVariables)
+    except Exception:
+        return False
+    return any(n.startswith("tec") for n in names) and {"Epoch", "lat", "lon"} <= names
 
 
 def read(path: str | os.PathLike[str]) -> xr.Dataset:
