@@ -17,7 +17,8 @@ from ionoquake.errors import IonoquakeError
 from ionoquake.pipeline.sync import sync_database
 from ionoquake.service.api import create_app
 from ionoquake.service.settings import Settings
-from ionoquake.service.uploads import CHUNK_BYTES, ionex_product, save_upload
+from ionoquake.service.uploads import CHUNK_BYTES, save_upload
+from ionoquake.sources.ionex_product import product_of
 from ionoquake.store import database, maps
 from ionoquake.store.catalogs import ingest_files
 
@@ -152,7 +153,7 @@ def test_an_ionex_upload_goes_to_the_centre_its_header_names(client: TestClient,
 ])
 def test_the_product_of_an_ionex_file_comes_from_its_header(shared_data: Path, file: str,
                                                             name: str, product: str) -> None:
-    assert ionex_product(shared_data / "ionex" / file, name) == product
+    assert product_of(shared_data / "ionex" / file, name) == product
 
 
 def test_uploaded_events_are_served_at_once_not_from_the_cache(tmp_path: Path,

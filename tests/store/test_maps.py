@@ -124,3 +124,17 @@ def test_a_killed_ingest_leaves_whole_days_and_the_next_run_completes(
     assert len(maps.partitions(store)) == len(files)
     assert not [p for p in store.rglob(".*tmp-*")]
     assert maps.open_maps(store, "jplg").sizes["time"] == 55 * 12
+
+
+def test_a_misnamed_ionex_file_goes_to_the_product_its_header_names(bundled_data: Path,
+                                                                     tmp_path: Path) -> None:
+    # Issue J: the name decided the product ("a JPL file uploaded as codg0080.20i became
+    # codg"); the CLI, the API and the distributed ingest now all ask the header first.
+    real = bundled_data / "ionex/jpl_2000326-2001014/jplg3260.00i.gz"
+    misnamed = tmp_path / "codg3260.00i.gz"
+    misnamed.write_bytes(real.read_bytes())
+    first = maps.ingest_file(tmp_path / "store", misnamed)
+    assert (first.product, first.day, first.status) == ("jplg", "2000-11-21", "added")
+    assert maps.ingest_file(tmp_path / "store", real).status == "unchanged"
+    assert maps.ingest_file(tmp_path / "store", misnamed).status == "unchanged"
+    assert maps.products(tmp_path / "store") == ["jplg"]

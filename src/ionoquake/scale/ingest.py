@@ -7,7 +7,7 @@ a rapid and a final version of one day, go into **one** task and are ingested on
 after the other in the order given: two versions of a day are never written at
 the same time, and the later one replaces the earlier exactly as in-process.
 The partition is found from the IONEX header (``EPOCH OF FIRST MAP``) and the
-file name (:func:`ionoquake.sources.ionex.product_id`); only CDF files, or IONEX
+header or file name (:func:`ionoquake.sources.ionex_product.product_of`); only CDF files, or IONEX
 headers without that record, are read whole by the submitting process to find it.
 
 Catalogue and index files write shared tables, so they are ingested in the
@@ -41,7 +41,7 @@ from typing import Any
 import numpy as np
 
 from ionoquake.errors import IonoquakeError, StoreError
-from ionoquake.sources import ionex
+from ionoquake.sources import ionex, ionex_product
 from ionoquake.store import maps
 from ionoquake.store.ingest import Ingested, ingest_path
 from ionoquake.store.location import split_url
@@ -75,7 +75,7 @@ def partition_of(path: Path, product: str | None = None) -> tuple[str, str]:
     # The header sniff is the one ingest_file itself uses for its "unchanged" shortcut.
     day = maps.first_epoch_day(path) if ionex.can_read(path) else None
     if day is not None:
-        return product or ionex.product_id(path.name), str(day)
+        return product or ionex_product.product_of(path), str(day)
     ds = maps.read_map_file(path)
     return product or str(ds.attrs["product"]), str(np.datetime64(ds["time"].values[0], "D"))
 

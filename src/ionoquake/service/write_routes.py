@@ -27,8 +27,7 @@ from ionoquake.errors import IonoquakeError
 from ionoquake.pipeline.sync import sync_database
 from ionoquake.service.params import EARLIEST, as_json
 from ionoquake.service.settings import Engine, Settings, app_settings, require_token
-from ionoquake.service.uploads import hide_paths, ionex_product, save_upload
-from ionoquake.sources import ionex
+from ionoquake.service.uploads import hide_paths, save_upload
 from ionoquake.store.ingest import Ingested, ingest_path
 
 __all__ = ["router"]
@@ -62,9 +61,8 @@ def _ingest_files(store: Path, engine: sa.Engine, paths: list[Path],
     try:
         for path in paths:
             try:
-                # IONEX: the product from the header; other formats name it themselves.
-                product = ionex_product(path, path.name) if ionex.can_read(path) else None
-                results.append(ingest_path(store, path, product=product))
+                # The product comes from the content (sources.ionex_product), as for any ingest.
+                results.append(ingest_path(store, path))
             except IonoquakeError as exc:
                 shown = {str(p): p.name for p in paths} | {tmp: "upload", str(store): "archive"}
                 raise HTTPException(400, hide_paths(str(exc), shown)) from None

@@ -34,7 +34,7 @@ import xarray as xr
 
 from ionoquake.atomic import atomic_path, complete_copy, remove_stale_temporaries, replaced_path
 from ionoquake.errors import StoreError
-from ionoquake.sources import ionex, registry
+from ionoquake.sources import ionex, ionex_product, registry
 from ionoquake.sources.gim import combine_days
 from ionoquake.store.location import check_name
 from ionoquake.store.provenance import file_record, sha256_of
@@ -114,14 +114,15 @@ def ingest_file(store: str | os.PathLike[str], path: str | os.PathLike[str], *,
     if product is not None:
         check_name("product", product)
     if guess is not None:
-        name_product = product or _product_of(path, ionex.product_id(path.name))
+        name_product = product or _product_of(path, ionex_product.product_of(path))
         target = partition_path(store, name_product, guess)
         if _stored_sha(target) == sha:
             n = _time_length(complete_copy(target) or target)
             return IngestResult(path, name_product, str(guess), "unchanged", n, target)
     ds = read_map_file(path)
     day = ds["time"].values[0]
-    prod = product or _product_of(path, str(ds.attrs["product"]))
+    own = ionex_product.product_of(path) if guess is not None else str(ds.attrs["product"])
+    prod = product or _product_of(path, own)
     target = partition_path(store, prod, day)
     stored = _stored_sha(target)
     if stored == sha:
