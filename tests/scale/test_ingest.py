@@ -194,3 +194,27 @@ def test_the_store_must_be_a_path_the_workers_share(tmp_path: Path,
     with pytest.raises(IonoquakeError, match=r"^/nowhere/jplg0010.01i.gz: no such file on .*: "
                                              r"distributed ingest needs the input files"):
         ingest_map_files(str(tmp_path), ["/nowhere/jplg0010.01i.gz"])
+
+
+def test_a_distributed_ingest_keeps_going_past_bad_files(cluster: Cluster,
+                                                         tmp_path: Path) -> None:
+    """Issue J: a bad file stops neither the in-process nor the distributed ingest; both
+    say what was kept and what was refused, in the order given."""
+    from distributed import Client
+
+    days = _jpl()[:2]
+    cut = tmp_path / "jplg3280.00i"  # a header that cannot say its day
+    cut.write_bytes(gzip.decompress((JPL_DIR / "jplg3280.00i.gz").read_bytes())[:3000])
+    short = tmp_path / "jplg3290.00i"  # a whole header, maps cut off
+    short.write_bytes(gzip.decompress((JPL_DIR / "jplg3290.00i.gz").read_bytes())[:40_000])
+    bad_csv = tmp_path / "events.csv"
+    bad_csv.write_text("time,latitude\n2001-01-01,")
+    files = [days[0], cut, short, bad_csv, days[1]]
+    with Client(cluster.address, timeout="30s") as client:
+        got = ingest_on(client, tmp_path / "store", files, keep_going=True)
+        with pytest.raises(IonoquakeError):
+            ingest_on(client, tmp_path / "other", files)
+    assert [r.status for r in got] == ["added", "refused", "refused", "refused", "added"]
+    assert [r.path for r in got] == files
+    assert all(f.name in r.detail for f, r in zip(files[1:4], got[1:4], strict=True))
+    assert len(maps.stored_days(tmp_path / "store", "jplg")) == 2

@@ -65,7 +65,7 @@ def ingest(
             out.print(describe(client))
             with task_progress("ingesting") as bar:
                 results = ingest_on(client, root, files, product=product,
-                                    catalog_name=catalog_name, progress=bar)
+                                    catalog_name=catalog_name, progress=bar, keep_going=True)
         else:
             with progress_bar("ingesting", total=len(files)) as advance:
                 results = ingest_paths(root, files, product=product, catalog_name=catalog_name,

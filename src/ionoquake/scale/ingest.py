@@ -92,9 +92,13 @@ def map_tasks(paths: Sequence[Path], product: str | None = None
     return tasks
 
 
-def ingest_map_files(store: str, paths: list[str], product: str | None = None
-                     ) -> list[Ingested]:
-    """The task: ingest map files of one partition, one after the other (on a worker)."""
+def ingest_map_files(store: str, paths: list[str], product: str | None = None,
+                     keep_going: bool = False) -> list[Ingested]:
+    """The task: ingest map files of one partition, one after the other (on a worker).
+
+    With ``keep_going`` a file that cannot be ingested is reported ``refused`` (as by
+    :func:`ionoquake.store.ingest.ingest_paths`) instead of failing the task.
+    """
     host = socket.gethostname()
     if not Path(store).is_dir():
         raise StoreError(f"{store}: no such folder on {host}: distributed ingest needs the "
@@ -104,8 +108,18 @@ def ingest_map_files(store: str, paths: list[str], product: str | None = None
         if not Path(name).is_file():
             raise IonoquakeError(f"{name}: no such file on {host}: distributed ingest needs the "
                                  "input files on a file system shared by all workers")
-        results.append(ingest_path(store, name, product=product))
+        results.append(_ingest_one(store, name, keep_going, product=product))
     return results
+
+
+def _ingest_one(store: str | os.PathLike[str], path: str | os.PathLike[str], keep_going: bool,
+                **options: Any) -> Ingested:
+    try:
+        return ingest_path(store, path, **options)
+    except IonoquakeError as exc:
+        if not keep_going:
+            raise
+        return Ingested(Path(path), "", "refused", str(exc))
 
 
 def _task_key(root: Path, partition: tuple[str, str], files: list[Path],
@@ -147,7 +161,8 @@ def check_workers_see(client: Any, root: Path) -> None:
 def ingest_on(client: Any, store: str | os.PathLike[str],
               paths: Sequence[str | os.PathLike[str]], *, product: str | None = None,
               catalog_name: str = "events",
-              progress: Callable[[int, int], None] | None = None) -> list[Ingested]:
+              progress: Callable[[int, int], None] | None = None,
+              keep_going: bool = False) -> list[Ingested]:
     """Ingest ``paths`` into ``store``, the map files as tasks on ``client``.
 
     The store **and the input files** must be on a file system shared by the
@@ -167,6 +182,9 @@ def ingest_on(client: Any, store: str | os.PathLike[str],
     progress
         Called with ``(files done, files)`` as the scheduler reports tasks finished,
         then as each table file is ingested.
+    keep_going
+        Report a file that cannot be ingested as ``refused`` and go on with the others
+        (as :func:`~ionoquake.store.ingest.ingest_paths` does), instead of raising.
 
     Returns
     -------
@@ -183,9 +201,19 @@ def ingest_on(client: Any, store: str | os.PathLike[str],
         if not path.is_file():
             raise IonoquakeError(f"{path}: no such file")
     is_map = [maps.is_map_file(path) for path in files]
-    map_positions = [i for i, m in enumerate(is_map) if m]
     results: list[Ingested | None] = [None] * len(files)
-    done = 0
+    map_positions = []
+    for i, m in enumerate(is_map):
+        if not m:
+            continue
+        try:  # a header that cannot say its partition is refused here, not on a worker
+            partition_of(files[i], product)
+            map_positions.append(i)
+        except IonoquakeError as exc:
+            if not keep_going:
+                raise
+            results[i] = Ingested(files[i], "", "refused", str(exc))
+    done = len(files) - len(map_positions) - sum(not m for m in is_map)
     if map_positions:
         tasks = {partition: [map_positions[j] for j in group] for partition, group
                  in map_tasks([files[i] for i in map_positions], product).items()}
@@ -194,7 +222,8 @@ def ingest_on(client: Any, store: str | os.PathLike[str],
         for partition, group in tasks.items():
             absolute = [files[i].resolve() for i in group]
             future = client.submit(ingest_map_files, str(root), [str(f) for f in absolute],
-                                   product, key=_task_key(root, partition, absolute, product),
+                                   product, keep_going,
+                                   key=_task_key(root, partition, absolute, product),
                                    pure=False, retries=2)
             futures[future] = group
         try:
@@ -208,7 +237,8 @@ def ingest_on(client: Any, store: str | os.PathLike[str],
             client.cancel([f for f in futures if not f.done()])
     for i, path in enumerate(files):
         if not is_map[i]:
-            results[i] = ingest_path(root, path, product=product, catalog_name=catalog_name)
+            results[i] = _ingest_one(root, path, keep_going, product=product,
+                                     catalog_name=catalog_name)
             done += 1
             if progress:
                 progress(done, len(files))
