@@ -259,6 +259,10 @@ def test_track_command_on_the_real_cses_file(shared_data: Path, tmp_path: Path) 
     assert "0 anomalies in b_total" in result.output  # a quiet half-orbit (see test_along_track)
     bad = _run("track", str(path), "--variable", "ne")
     assert bad.returncode == 2 and "no variable 'ne'" in bad.stderr
+    vector = _run("track", str(path), "--variable", "b_fgm")  # was a bare ValueError, exit 1
+    assert vector.returncode == 2
+    assert vector.stderr.strip() == ("error: 'b_fgm' has dims ('time', 'component'); "
+                                     "expected ('time',)")
 
 
 def test_evaluate_command(bundled_data: Path, tmp_path: Path) -> None:

@@ -17,6 +17,7 @@ from ionoquake.cli import (
     StoreOption,
     WorkersOption,
     app,
+    err,
     fetch_app,
     one_line_errors,
     out,
@@ -367,6 +368,8 @@ def evaluate(
                                 store=root, client=client, label=label,
                                 sensitivity=sensitivity, maps_null=maps_null)
     h = headline(run)
+    if run.warning:
+        err.print(f"warning: {run.warning}", markup=False, highlight=False)
     if h.get("gain") is None:
         out.print(f"{h['alarms']} alarms, {h['targets']} targets: no alarm was active; "
                   f"report {run.report}")

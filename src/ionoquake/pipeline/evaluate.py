@@ -50,6 +50,7 @@ class AlarmRun:
     family: FamilyWise
     sensitivity: SensitivityTable | None = None
     ionosphere: SkillResult | None = None
+    warning: str = ""
 
 
 def evaluate_clusters(catalog: pd.DataFrame, clusters: pd.DataFrame, rules: AlarmRules,
@@ -115,6 +116,10 @@ def evaluate_clusters(catalog: pd.DataFrame, clusters: pd.DataFrame, rules: Alar
     ctx = {"alarm rules": json.dumps(rules.to_dict()), "alarms": str(len(alarms)),
            "targets": f"{len(targets)} declustered events M ≥ {rules.target_magnitude:g}",
            **(context or {})}
+    short = learning_gap(catalog, start, learning_days)
+    if short:
+        ctx["learning period"] = short
+
     def parameters(r: AlarmRules) -> dict[str, Any]:
         return {"model": _model_name(r, grid_step_deg, learning_days),
                 "start": pd.Timestamp(start).isoformat(), "end": pd.Timestamp(end).isoformat(),
@@ -151,9 +156,33 @@ def evaluate_clusters(catalog: pd.DataFrame, clusters: pd.DataFrame, rules: Alar
          **family.to_dict(), "evaluation": evaluation.to_dict(),
          "epoch": epoch.to_dict() if epoch is not None else None,
          "sensitivity": table.to_dict() if table is not None else None,
-         "time_shuffled_ionospheres": ionosphere.to_dict() if ionosphere is not None else None},
+         "time_shuffled_ionospheres": ionosphere.to_dict() if ionosphere is not None else None,
+         "warnings": [short] if short else []},
         indent=1, default=str).encode())
-    return AlarmRun(evaluation, alarms, targets, report, summary, family, table, ionosphere)
+    return AlarmRun(evaluation, alarms, targets, report, summary, family, table, ionosphere,
+                    short)
+
+
+def learning_gap(catalog: pd.DataFrame, start: str | pd.Timestamp,
+                 learning_days: float) -> str:
+    """A warning when ``catalog`` does not cover the learning period before ``start``.
+
+    The seismicity model divides the events of the last ``learning_days`` by that span:
+    a catalogue that begins later gives rates too low by about the ratio of the spans.
+    Empty when the period is covered.
+    """
+    if catalog.empty:
+        return "the catalogue is empty: the seismicity model learns from nothing"
+    first = pd.Timestamp(catalog["time"].min())
+    wanted = pd.Timestamp(start) - pd.Timedelta(days=learning_days)
+    if first <= wanted + pd.Timedelta(days=1):
+        return ""
+    covered = max((pd.Timestamp(start) - first) / pd.Timedelta(days=1), 0.0)
+    ratio = f"about {learning_days / covered:.3g}x" if covered > 0 else "without limit"
+    return (f"the catalogue starts {first:%Y-%m-%d}, but the {learning_days:g}-day learning "
+            f"period begins {wanted:%Y-%m-%d}: the first forecasts learn from {covered:.0f} "
+            f"days and their rates are too low by {ratio} (give --learning-days "
+            f"{max(int(covered), 1)} or a longer catalogue)")
 
 
 def _model_name(rules: AlarmRules, grid_step_deg: float, learning_days: float) -> str:
