@@ -153,13 +153,6 @@ class NullSummary(_Record):
     counts: tuple[float, ...] = ()
     binned: bool = False
 
-    def sf(self, x: float) -> float:
-        """Share of the kept samples ≥ ``x`` (from ``values``/``counts``; NaN if analytic)."""
-        if not self.values:
-            return math.nan
-        v, c = np.asarray(self.values), np.asarray(self.counts)
-        return float(c[v >= x].sum() / c.sum())
-
 
 @dataclass(frozen=True)
 class SkillResult(_Record):

@@ -29,10 +29,11 @@ from ionoquake.report.figures import save
 
 @dataclass(frozen=True)
 class Outputs:
-    """Paths written by a stage, its main result for printing, and its containers.
+    """Paths written by a stage, its main result for printing, and the anomalies.
 
-    ``anomalies`` and ``table_data`` are what was written to ``netcdf`` and ``table``,
-    for the next step of a job (no reading back).
+    ``anomalies`` are what was written to ``netcdf``, for the next step of a job (no
+    reading back). The cluster table is read back from ``table`` by whoever makes
+    alarms of it, as ``ionoquake evaluate --clusters FILE`` does.
     """
 
     netcdf: Path
@@ -40,7 +41,6 @@ class Outputs:
     figures: tuple[Path, ...]
     summary: dict[str, Any]
     anomalies: xr.Dataset | None = None
-    table_data: pd.DataFrame | None = None
 
 
 def _netcdf_safe(ds: xr.Dataset) -> xr.Dataset:
@@ -115,7 +115,7 @@ def detect_to_files(maps: xr.Dataset, out_dir: str | os.PathLike[str], *,
                    [d for d in anomalies["dtec"].dims if d != "time"]).sum()),
                "positive_cells": int(anomalies["positive"].sum()),
                "negative_cells": int(anomalies["negative"].sum()), "clusters": len(clusters)}
-    return Outputs(nc, table, tuple(pngs), summary, anomalies, clusters)
+    return Outputs(nc, table, tuple(pngs), summary, anomalies)
 
 
 def event_to_files(maps: xr.Dataset, quake: Earthquake, out_dir: str | os.PathLike[str], *,

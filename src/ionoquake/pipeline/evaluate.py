@@ -32,7 +32,7 @@ from ionoquake.forecast.alarm_rules import AlarmRules, alarms_from_clusters
 from ionoquake.forecast.grid import Grid
 from ionoquake.forecast.gridded import ForecastConfig
 from ionoquake.forecast.run import run_daily
-from ionoquake.report.evaluation_report import write_evaluation_report
+from ionoquake.report.evaluation_report import robustness_text, write_evaluation_report
 from ionoquake.report.progress import progress_bar
 from ionoquake.store.ledger import record_evaluation
 from ionoquake.store.provenance import json_sha256
@@ -236,7 +236,7 @@ def headline(run: AlarmRun) -> dict[str, Any]:
     fw = run.family
     family = {"ass_p_family": None if fw.family_p is None else round(fw.family_p, 4),
               "configurations_tried": fw.n_configurations}
-    robust: dict[str, Any] = {}
+    robust: dict[str, Any] = {"robustness": robustness_text(run.sensitivity, run.ionosphere)}
     if run.sensitivity is not None:
         robust.update(fragile=run.sensitivity.fragile, sensitivity=run.sensitivity.describe())
     if run.ionosphere is not None:

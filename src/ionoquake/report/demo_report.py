@@ -78,17 +78,7 @@ def _evaluation_text(e: dict[str, Any]) -> str:
             f"{e['targets']} declustered target events M ≥ 6. Probability gain at τ = 0.1: "
             f"{e['gain']} (p = {e['gain_p']}; 1 is no skill); area skill score {e['ass']} "
             f"(p = {e['ass_p']} against random alarms; 0.5 is no skill{_tries(e)}). {words}"
-            f"{_robustness(e)}")
-
-
-def _robustness(e: dict[str, Any]) -> str:
-    out = ""
-    if e.get("sensitivity"):
-        out += f" {e['sensitivity']}"
-    if e.get("shuffled_p") is not None:
-        out += (f" Against {e['shuffled_ionospheres']} time-shuffled ionospheres (map days "
-                f"permuted within the season, detection redone): p = {e['shuffled_p']}.")
-    return out
+            f"{' ' + e['robustness'] if e.get('robustness') else ''}")
 
 
 def _tries(e: dict[str, Any]) -> str:

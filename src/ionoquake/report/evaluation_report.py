@@ -34,7 +34,8 @@ from ionoquake.report.evaluation_figures import (
 from ionoquake.report.family_report import family_section, registration_sentence, tries_clause
 from ionoquake.report.sensitivity_report import sensitivity_section
 
-__all__ = ["describe_skill", "render_evaluation_report", "write_evaluation_report"]
+__all__ = ["describe_skill", "render_evaluation_report", "robustness_text",
+           "write_evaluation_report"]
 
 _CSS = """body{font-family:sans-serif;max-width:980px;margin:2em auto;color:#222}
 table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #bbb;padding:3px 8px;
@@ -124,7 +125,7 @@ def render_evaluation_report(evaluation: RunEvaluation, *, epoch: EpochResult | 
                                          "</td></tr>" for k, v in context.items()) + "</table>")
     parts.append(f"<h2>In short</h2><p class='verdict'>"
                  f"{html.escape(_verdict(ev, alpha, family))}</p>")
-    robustness = _robustness(sensitivity, ionosphere, alpha)
+    robustness = robustness_text(sensitivity, ionosphere, alpha)
     if robustness:
         parts.append(f"<p class='verdict'>{html.escape(robustness)}</p>")
     parts += [f"<p class='note'>{html.escape(n)}</p>" for n in ev.notes]
@@ -179,8 +180,8 @@ def _ionosphere_section(skill: SkillResult) -> str:
             f"{_table({'shuffled': skill})}")
 
 
-def _robustness(sensitivity: SensitivityTable | None, ionosphere: SkillResult | None,
-                alpha: float) -> str:
+def robustness_text(sensitivity: SensitivityTable | None, ionosphere: SkillResult | None,
+                    alpha: float = 0.05) -> str:
     """The sentences on how far the verdict holds: sensitivity grid and shuffled maps."""
     out = []
     if sensitivity is not None:
