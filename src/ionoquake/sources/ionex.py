@@ -34,6 +34,7 @@ from ionoquake.sources.ionex_checks import check_epochs, check_values
 from ionoquake.sources.ionex_header import (
     IonexError,
     IonexHeader,
+    parse_epoch,
     parse_header,
     product_id,
     split_label,
@@ -223,7 +224,7 @@ def _parse_records(body: bytes, hdr: IonexHeader, name: str, line0: int,
     for i, m in zip(epochs, map_of_epoch, strict=True):
         if m < 0:
             continue
-        times[m] = _epoch(text(int(i)), name, lineno(i))
+        times[m] = parse_epoch(text(int(i)), "EPOCH OF CURRENT MAP", name, lineno(i))
         seen[m] = True
     if not seen.all():
         m = int(np.flatnonzero(~seen)[0])
@@ -346,20 +347,6 @@ def _raise_field_error(fields: np.ndarray, data_lines: np.ndarray, k: int, nlon:
                          f"found {n_found}")
     raise IonexError(f"{where(name, lineno(line))}value {field + 1} of the row is not an "
                      f"integer I5 field: {text!r}")
-
-
-def _epoch(line: str, name: str, lineno: int) -> np.datetime64:
-    """``EPOCH OF CURRENT MAP``: year, month, day, hour, minute, second (``6I6``)."""
-    try:
-        y, mo, d, h, mi = (int(v) for v in line[:60].split()[:5])
-        sec = float(line[:60].split()[5])
-        if not (1 <= mo <= 12 and 0 <= h <= 24 and 0 <= mi < 60 and 0 <= sec < 61):
-            raise ValueError
-        day = np.datetime64(f"{y:04d}-{mo:02d}-{d:02d}", "ns")
-    except (ValueError, TypeError, IndexError):
-        raise IonexError(f"{where(name, lineno)}unreadable EPOCH OF CURRENT MAP: "
-                         f"{line[:60].strip()!r}") from None
-    return day + np.timedelta64(round((h * 3600 + mi * 60 + sec) * 1e9), "ns")
 
 
 def _dataset(values: np.ndarray, times: np.ndarray, kinds: np.ndarray, hdr: IonexHeader,

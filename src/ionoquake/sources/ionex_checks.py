@@ -21,22 +21,13 @@ from typing import Any
 import numpy as np
 
 from ionoquake.errors import where
-from ionoquake.sources.ionex_header import IonexError, IonexHeader
+from ionoquake.sources.ionex_header import IonexError, IonexHeader, parse_epoch
 from ionoquake.sources.map_checks import TEC_RANGE_TECU
 
 
 def header_epoch(text: str, label: str, name: str) -> np.datetime64 | None:
-    """``EPOCH OF FIRST MAP``/``EPOCH OF LAST MAP`` (``6I6``) as datetime64[ns], or None."""
-    if not text.strip():
-        return None
-    try:
-        y, mo, d, h, mi, s = (int(float(v)) for v in text.split()[:6])
-        if not (1 <= mo <= 12 and 0 <= h <= 24 and 0 <= mi < 60 and 0 <= s < 61):
-            raise ValueError
-        day = np.datetime64(f"{y:04d}-{mo:02d}-{d:02d}", "ns")
-    except (ValueError, TypeError):
-        raise IonexError(f"{name}: unreadable {label}: {text!r}") from None
-    return day + np.timedelta64((h * 3600 + mi * 60 + s) * 10**9, "ns")
+    """``EPOCH OF FIRST MAP``/``EPOCH OF LAST MAP`` as datetime64[ns], or None if absent."""
+    return parse_epoch(text, label, name) if text.strip() else None
 
 
 def check_values(scaled: np.ndarray, kinds: np.ndarray, mstart: np.ndarray, name: str,

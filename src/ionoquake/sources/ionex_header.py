@@ -262,3 +262,21 @@ def _apply(hdr: IonexHeader, label: str, c: str, in_aux: bool) -> bool:
     elif label not in LABELS:
         hdr.ignored.append(label or c.strip()[:20])
     return False
+
+
+def parse_epoch(text: str, label: str, name: str, line: int | None = None) -> np.datetime64:
+    """An IONEX epoch record (``6I6``: year, month, day, hour, minute, second) as datetime64[ns].
+
+    ``label`` names the record in the error (``EPOCH OF CURRENT MAP``, ``EPOCH OF FIRST
+    MAP``...); hour 24 is the next day's 00:00, as the format allows.
+    """
+    try:
+        y, mo, d, h, mi = (int(v) for v in text[:60].split()[:5])
+        sec = float(text[:60].split()[5])
+        if not (1 <= mo <= 12 and 0 <= h <= 24 and 0 <= mi < 60 and 0 <= sec < 61):
+            raise ValueError
+        day = np.datetime64(f"{y:04d}-{mo:02d}-{d:02d}", "ns")
+    except (ValueError, TypeError, IndexError):
+        raise IonexError(f"{where(name, line)}unreadable {label}: "
+                         f"{text[:60].strip()!r}") from None
+    return day + np.timedelta64(round((h * 3600 + mi * 60 + sec) * 1e9), "ns")
