@@ -2,7 +2,7 @@
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
-EXTRAS ?= dev,orbits,insitu,api,browser,seismo,csep,scale
+EXTRAS ?= dev,orbits,insitu,api,browser,seismo,csep,scale,gnss,fast,plan
 STAMP  := $(VENV)/.installed-$(subst $(comma),-,$(EXTRAS))
 comma  := ,
 
