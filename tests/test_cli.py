@@ -327,3 +327,69 @@ def test_an_object_store_url_as_store_is_one_line_error(tmp_path: Path) -> None:
     files = sorted(Path(__file__).parents[1].glob("data/ionex/*/*.gz"))[:1]
     ok = _run("ingest", "--store", f"file://{tmp_path}", *map(str, files))
     assert ok.returncode == 0 and (tmp_path / "maps").is_dir()
+
+
+def test_help_shows_bracketed_defaults_and_flags_without_values() -> None:
+    # Rich markup swallowed "[default: ...]" ("Archive folder .") and printed "<bool>" on flags.
+    detect = runner.invoke(app, ["detect", "--help"], terminal_width=200)
+    assert "Archive folder [default: $IONOQUAKE_STORE or ~/.local/share/ionoquake]" in (
+        detect.output)
+    assert "[default: the only one stored]" in detect.output
+    evaluate = runner.invoke(app, ["evaluate", "--help"], terminal_width=200)
+    assert "Alarm rules (TOML, [alarms] table)" in evaluate.output
+    assert "--sensitivity / --no-sensitivity" in evaluate.output
+    for command in ("detect", "evaluate", "daily", "ingest"):
+        text = runner.invoke(app, [command, "--help"], terminal_width=200).output
+        assert "<bool>" not in text, command
+
+
+def test_long_and_short_code_names_are_one_product(shared_data: Path, tmp_path: Path) -> None:
+    files = [shared_data / "ionex/code_esa_2020008-010/codg0080.20i.gz",
+             shared_data / "ionex/single_days/COD0OPSFIN_20240350000_01D_01H_GIM.INX.gz"]
+    store = tmp_path / "store"
+    result = runner.invoke(app, ["ingest", "--store", str(store), *map(str, files)])
+    assert result.exit_code == 0, result.output
+    info = runner.invoke(app, ["info", "--store", str(store)]).output
+    assert "maps/codg" in info and "cod0opsfin" not in info
+    # the long name is accepted wherever a product is asked for
+    det = runner.invoke(app, ["detect", "--store", str(store), "--product", "COD0OPSFIN",
+                              "--start", "2024-02-04", "--end", "2024-02-04",
+                              "--out", str(tmp_path / "det")])
+    assert "no maps of product" not in det.output
+
+
+def test_info_lists_every_table_with_provenance(bundled_data: Path, tmp_path: Path) -> None:
+    store = tmp_path / "store"
+    files = [bundled_data / "ionex/jpl_2000326-2001014/jplg0010.01i.gz",
+             bundled_data / "catalogs/usgs_comcat_M4.5_2000-10-01_2001-02-28.csv",
+             bundled_data / "indices/celestrak_SW-All_2000-09-01_2001-03-31.txt",
+             bundled_data / "tle/celestrak_science_20191118.tle"]
+    assert runner.invoke(app, ["ingest", "--store", str(store), *map(str, files)]).exit_code == 0
+    info = runner.invoke(app, ["info", "--store", str(store)], terminal_width=200).output
+    assert "maps/jplg" in info
+    assert "catalog/events" in info and "2244 rows  2000-10-01 00:02 .. 2001-02-28 23:07" in info
+    assert "indices/celestrak-sw" in info and "tle/elements" in info
+    # each table says where it came from: file, SHA-256 prefix, time of ingest
+    assert "from usgs_comcat_M4.5_2000-10-01_2001-02-28.csv  sha256 24e27ec9510b" in info
+    catalogue = runner.invoke(app, ["info", str(files[1])], terminal_width=200).output
+    assert "events    2244  2000-10-01 00:02 .. 2001-02-28 23:07 UTC" in catalogue
+    assert "magnitude 4.5 .. 8.0" in catalogue and "(comcat-csv)" in catalogue
+    indices = runner.invoke(app, ["info", str(files[2])], terminal_width=200).output
+    assert "records   5088" in indices and "every 01:00:00" in indices
+    tles = runner.invoke(app, ["info", str(files[3])], terminal_width=200).output
+    assert "satellites 66:" in tles
+
+
+def test_event_on_a_store_with_several_products_chooses_by_coverage(
+        bundled_data: Path, shared_data: Path, tmp_path: Path) -> None:
+    store = tmp_path / "store"
+    jpl = sorted((bundled_data / "ionex/jpl_2000326-2001014").glob("jplg0*.01i.gz"))
+    other = [shared_data / "ionex/code_esa_2020008-010/codg0080.20i.gz"]
+    cat = bundled_data / "catalogs/usgs_comcat_M4.5_2000-10-01_2001-02-28.csv"
+    assert runner.invoke(app, ["ingest", "--store", str(store), *map(str, [*jpl, *other, cat])]
+                         ).exit_code == 0
+    ev = _run("event", "usp000a7m5", "--store", str(store), "--window-days", "10",
+              "--out", str(tmp_path / "ev"))
+    assert ev.returncode == 0, ev.stderr
+    assert "--product jplg: the stored product with the most days" in ev.stderr
+    assert "codg 0" in ev.stderr

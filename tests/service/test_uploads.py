@@ -142,7 +142,7 @@ def test_an_ionex_upload_goes_to_the_centre_its_header_names(client: TestClient,
     # "CODE'S GLOBAL IONOSPHERE MAPS" (run by AIUB); long IGS names keep their series.
     ("code_esa_2020008-010/codg0080.20i.gz", "jplg0080.20i", "codg"),
     ("single_days/COD0OPSFIN_20240350000_01D_01H_GIM.INX.gz",
-     "COD0OPSFIN_20240350000_01D_01H_GIM.INX.gz", "cod0opsfin"),
+     "COD0OPSFIN_20240350000_01D_01H_GIM.INX.gz", "codg"),
     ("code_esa_2020008-010/esag0080.20i.gz", "codg0080.20i", "esag"),  # ESOC'S (DESCRIPTION)
     ("day_2014300_multi/ckmg3000.14i.gz", "codg3000.14i", "ckmg"),  # CODE'S KLOBUCHAR-STYLE
     ("day_2014300_multi/igsg3000.14i.gz", "jplg3000.14i", "igsg"),  # IGS COMBINED

@@ -102,7 +102,7 @@ def test_unix_compress_file_equals_its_decompressed_text(shared_data: Path) -> N
 
 def test_new_long_names_give_their_product(shared_data: Path) -> None:
     ds = ionex.read(shared_data / "ionex/single_days/COD0OPSFIN_20240350000_01D_01H_GIM.INX.gz")
-    assert ds.attrs["product"] == "cod0opsfin"
+    assert ds.attrs["product"] == "codg"
     assert ionex.product_id("igsg3410.12i") == "igsg"
     assert ds.attrs["mapping_function"] == "NONE"
 

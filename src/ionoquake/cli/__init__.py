@@ -31,6 +31,9 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    # Plain click help: Rich markup would swallow "[default: ...]" and other bracketed text
+    # of the option help and print "<bool>" beside flags that take no value.
+    rich_markup_mode=None,
 )
 fetch_app = typer.Typer(
     help="Download products from their public archives into a local cache (needs network).",
@@ -99,6 +102,13 @@ def store_or_default(store: Path | None) -> Path:
 
 
 # Each command is a few lines that call a stage; sections below, one per kind of data.
+
+
+def product_name(name: str | None) -> str | None:
+    """``--product``: a product or its alias (``cod0opsfin`` is ``codg``, docs/operations.md)."""
+    from ionoquake.sources.ionex_header import canonical_product
+
+    return None if name is None else canonical_product(name)
 
 
 def parse_day(text: str, option: str) -> dt.date:

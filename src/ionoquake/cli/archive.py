@@ -22,6 +22,7 @@ from ionoquake.cli import (
     one_line_errors,
     out,
     parse_day,
+    product_name,
     store_or_default,
 )
 from ionoquake.errors import IonoquakeError
@@ -38,6 +39,7 @@ def ingest(
         show_default=False)],
     store: StoreOption = None,
     product: Annotated[str | None, typer.Option(
+        callback=product_name,
         help="Store maps under this product name instead of the one from the file name.")] = None,
     catalog_name: Annotated[str, typer.Option(
         "--catalog", help="The catalogue table earthquake files go to.")] = "events",
@@ -95,9 +97,9 @@ def info(
     from ionoquake.report.summary import describe_file, describe_store
 
     if path is not None:
-        out.print(describe_file(path))
+        out.print(describe_file(path), markup=False)
     else:
-        out.print(describe_store(store_or_default(store)))
+        out.print(describe_store(store_or_default(store)), markup=False)
 
 
 @fetch_app.command("gim")

@@ -22,6 +22,7 @@ from ionoquake.cli import (
     one_line_errors,
     out,
     parse_day,
+    product_name,
     store_or_default,
 )
 from ionoquake.errors import IonoquakeError
@@ -32,7 +33,9 @@ MapFiles = Annotated[list[Path] | None, typer.Argument(
     help="IONEX/CDF map files; without them, the maps of --product in the archive.",
     show_default=False)]
 ProductOption = Annotated[str | None, typer.Option(
-    help="Archive product (codg, jplg, ...) [default: the only one stored].")]
+    callback=product_name,
+    help="Archive product (codg, jplg, ...; long IGS names such as cod0opsfin are aliases) "
+         "[default: the only one stored].")]
 WindowOption = Annotated[int, typer.Option(
     "--window-days", min=3, max=60, help="Background window N (days before each epoch).")]
 FormOption = Annotated[str, typer.Option(
@@ -54,10 +57,36 @@ def _load_maps(files: list[Path] | None, store: Path, product: str | None,
         return ds.sel(time=slice(start, end)) if start or end else ds
     stored = maps.products(store)
     if product is None:
-        if len(stored) != 1:
-            raise IonoquakeError(f"{store}: choose --product among: {', '.join(stored) or 'none'}")
-        product = stored[0]
+        product = _choose_product(store, stored, start, end)
     return maps.open_maps(store, product, start=start, end=end)
+
+
+def _choose_product(store: Path, stored: list[str], start: str | None, end: str | None) -> str:
+    """The one stored product, else the one with the most stored days in ``start..end``.
+
+    A tie is a question for the user: the error lists each product's days in the span.
+    """
+    import numpy as np
+
+    from ionoquake.store import maps
+
+    if len(stored) == 1:
+        return stored[0]
+    if not stored:
+        raise IonoquakeError(f"{store}: no maps in the archive (ingest some first)")
+    first = np.datetime64(start or "1678-01-01", "D")
+    last = np.datetime64(end or "2261-12-31", "D")
+    days = {p: sum(first <= d <= last for d in maps.stored_days(store, p)) for p in stored}
+    best = max(days.values())
+    leaders = [p for p, n in days.items() if n == best]
+    if best == 0 or len(leaders) > 1:
+        counts = ", ".join(f"{p} ({n} days)" for p, n in days.items())
+        raise IonoquakeError(f"{store}: choose --product; stored days from {first} to {last}: "
+                             f"{counts}")
+    err.print(f"--product {leaders[0]}: the stored product with the most days from {first} "
+              f"to {last} ({best}; others: "
+              + ", ".join(f"{p} {n}" for p, n in days.items() if p != leaders[0]) + ")")
+    return leaders[0]
 
 
 def _load_indices(path: Path | None, store: Path) -> Any:

@@ -14,6 +14,7 @@ from ionoquake.cli import (
     one_line_errors,
     out,
     parse_day,
+    product_name,
     store_or_default,
 )
 from ionoquake.errors import IonoquakeError
@@ -72,8 +73,8 @@ def serve(
 def daily(
     date: Annotated[str, typer.Option(help="The UTC day to process, YYYY-MM-DD.",
                                       show_default=False)],
-    product: Annotated[str, typer.Option(help="Archive product the detection runs on.")] = (
-        "codg"),
+    product: Annotated[str, typer.Option(
+        callback=product_name, help="Archive product the detection runs on.")] = "codg",
     producer: Annotated[str, typer.Option(help="GIM producer to fetch (code, igs, jpl, ...).")] = (
         "code"),
     offline: Annotated[bool, typer.Option(

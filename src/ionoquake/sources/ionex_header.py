@@ -120,15 +120,40 @@ class IonexHeader:
         return out
 
 
+#: The long IGS file names (from GPS week 2238, 2022-11-27) of the series that had short
+#: names before: one product each, so a multi-year archive does not split at the renaming.
+#: From the IGS "Guidelines for long product filenames" (IGS Mail 8090, 2022) and the
+#: centres' archives (CODE: ``CODG`` -> ``COD0OPSFIN``, rapid ``CORG`` -> ``COD0OPSRAP``).
+PRODUCT_ALIASES: dict[str, str] = {
+    "cod0opsfin": "codg", "cod0opsrap": "corg",
+    "jpl0opsfin": "jplg", "jpl0opsrap": "jprg",
+    "esa0opsfin": "esag", "esa0opsrap": "esrg",
+    "igs0opsfin": "igsg", "igs0opsrap": "igrg",
+    "upc0opsfin": "upcg", "upc0opsrap": "uqrg",
+    "emr0opsfin": "emrg", "cas0opsfin": "casg", "cas0opsrap": "carg",
+    "whu0opsfin": "whug", "whu0opsrap": "whrg",
+}
+
+
+def canonical_product(name: str) -> str:
+    """The product a name stands for: ``cod0opsfin`` and ``codg`` are both ``codg``.
+
+    See :data:`PRODUCT_ALIASES`; any other name is returned in lower case.
+    """
+    lowered = name.lower()
+    return PRODUCT_ALIASES.get(lowered, lowered)
+
+
 def product_id(file_name: str) -> str:
-    """The product a file belongs to, from its name: ``codg``, ``jplg``, ``cod0opsfin``...
+    """The product a file belongs to, from its name: ``codg``, ``jplg``, ``esag``...
 
     Short names (``codg0080.20i``) give their four-letter centre+type code; long IGS
-    names (``COD0OPSFIN_...``) their first ten characters; both lower case.
+    names (``COD0OPSFIN_...``) their first ten characters, then the short product of the
+    same series where there is one (:data:`PRODUCT_ALIASES`: ``COD0OPSFIN`` is ``codg``).
     """
     base = file_name.split("/")[-1]
     if (len(base) > 10 and base[9:11] in ("N_", "L_", "R_", "P_")) or "_" in base[:11]:
-        return base[:10].lower()
+        return canonical_product(base[:10])
     return base[:4].lower()
 
 
