@@ -256,13 +256,24 @@ def test_track_command_on_the_real_cses_file(shared_data: Path, tmp_path: Path) 
     result = runner.invoke(app, ["track", str(path), "--variable", "b_total",
                                  "--out", str(tmp_path)])
     assert result.exit_code == 0, result.output
-    assert "0 anomalies in b_total" in result.output  # a quiet half-orbit (see test_along_track)
+    # a quiet half-orbit once IGRF is subtracted (see tests/detect/test_main_field.py)
+    assert "0 anomalies in b_total (IGRF-14 main field subtracted)" in result.output
+    import xarray as xr
+
+    stem = tmp_path / f"{path.name.split('.')[0]}_b_total"
+    with xr.open_dataset(stem.with_suffix(".nc")) as nc:  # the NetCDF --help promises
+        assert nc.attrs["Conventions"] == "CF-1.8" and "IGRF-14" in nc.attrs["main_field"]
+        assert nc["residual"].attrs["units"] == "nT" and int(nc["flag"].sum()) == 0
+    assert stem.with_name(stem.name + "_anomalies.csv").exists()
     bad = _run("track", str(path), "--variable", "ne")
     assert bad.returncode == 2 and "no variable 'ne'" in bad.stderr
     vector = _run("track", str(path), "--variable", "b_fgm")  # was a bare ValueError, exit 1
     assert vector.returncode == 2
-    assert vector.stderr.strip() == ("error: 'b_fgm' has dims ('time', 'component'); "
-                                     "expected ('time',)")
+    assert vector.stderr.strip() == (f"error: {path}: 'b_fgm' has dimensions ('time', "
+                                     "'component'); scan one component or the magnitude "
+                                     "(e.g. b_total)")
+    igrf = _run("track", str(path), "--variable", "b_x", "--main-field", "igrf")
+    assert igrf.returncode == 2 and "'b_x' is not a field magnitude" in igrf.stderr
 
 
 def test_evaluate_command(bundled_data: Path, tmp_path: Path) -> None:

@@ -229,17 +229,38 @@ def track(
                                               help="Moving window (° latitude).")] = 7.0,
     criterion: Annotated[str, typer.Option(help="window (Marchetti et al. 2022) or point.")] = (
         "window"),
+    detrend: Annotated[str, typer.Option(
+        help="polynomial (cubic in latitude) or spline (knots every 10°).")] = "polynomial",
+    first_differences: Annotated[bool, typer.Option(
+        "--first-differences", help="Scan sample-to-sample differences (Marchetti et al. "
+        "2022 for the field magnitude).")] = False,
+    main_field: Annotated[str, typer.Option(
+        help="Subtract IGRF-14 |B| first: auto (for b_total and f), igrf or none.")] = "auto",
     output: OutOption = Path("track-output"),
 ) -> None:
-    """Along-track anomalies of satellite in-situ data (per half-orbit detrending, k·RMS)."""
+    """Along-track anomalies of satellite in-situ data (per half-orbit detrending, k·RMS).
+
+    Writes per file a NetCDF of residuals, scores and flags, a CSV of the anomalies and a
+    figure.
+    """
     from ionoquake.detect.along_track import AlongTrackConfig, along_track_residuals, runs_to_table
+    from ionoquake.detect.main_field import FIELD_MAGNITUDES, subtract_main_field
     from ionoquake.report.along_track import plot_along_track
     from ionoquake.sources.registry import read
 
     if criterion not in ("window", "point"):
         raise IonoquakeError(f"--criterion {criterion!r}: use window or point")
-    config = AlongTrackConfig(window_deg=window_deg, k=k,
-                              criterion=criterion)  # type: ignore[arg-type]
+    if detrend not in ("polynomial", "spline"):
+        raise IonoquakeError(f"--detrend {detrend!r}: use polynomial or spline")
+    if main_field not in ("auto", "igrf", "none"):
+        raise IonoquakeError(f"--main-field {main_field!r}: use auto, igrf or none")
+    if main_field == "igrf" and variable not in FIELD_MAGNITUDES:
+        raise IonoquakeError(f"--main-field igrf: {variable!r} is not a field magnitude "
+                             f"({', '.join(FIELD_MAGNITUDES)}); use --main-field none")
+    config = AlongTrackConfig(window_deg=window_deg, k=k, criterion=criterion,  # type: ignore[arg-type]
+                              detrend=detrend,  # type: ignore[arg-type]
+                              first_differences=first_differences)
+    subtract = main_field == "igrf" or (main_field == "auto" and variable in FIELD_MAGNITUDES)
     output.mkdir(parents=True, exist_ok=True)
     total = 0
     for path in files:
@@ -247,14 +268,47 @@ def track(
         if variable not in data:
             raise IonoquakeError(f"{path}: no variable {variable!r}; it has "
                                  f"{', '.join(map(str, data.data_vars))}")
+        if data[variable].ndim != 1:
+            raise IonoquakeError(f"{path}: {variable!r} has dimensions {data[variable].dims}; "
+                                 f"scan one component or the magnitude (e.g. b_total)")
+        if subtract:
+            data = subtract_main_field(data, variable)
         residuals = along_track_residuals(data, variable, config)
+        residuals.attrs["main_field"] = ("IGRF-14 |B| subtracted before detrending" if subtract
+                                         else "none")
         table = runs_to_table(residuals, residuals.attrs["method"])
         stem = Path(path).name.split(".")[0]
-        table.to_csv(output / f"{stem}_{variable}_anomalies.csv", index=False)
+        write_track_outputs(residuals, table, output / f"{stem}_{variable}")
         plot_along_track(residuals, output / f"{stem}_{variable}.png")
         total += len(table)
-        out.print(f"{Path(path).name}: {len(table)} anomalies in {variable}")
+        out.print(f"{Path(path).name}: {len(table)} anomalies in {variable}"
+                  + (" (IGRF-14 main field subtracted)" if subtract else ""))
     out.print(f"{total} anomalies -> {output}")
+
+
+def write_track_outputs(residuals: Any, table: Any, stem: Path) -> None:
+    """``<stem>.nc`` (residuals, scores, flags; CF attributes) and ``<stem>_anomalies.csv``."""
+    from ionoquake.atomic import atomic_path
+    from ionoquake.times import iso_utc_series
+
+    ds = residuals.copy()
+    ds["flag"] = ds["flag"].astype("int8")
+    ds["flag"].attrs.update(long_name="anomalous sample (1) or not (0)", units="1",
+                            flag_values=[0, 1], flag_meanings="normal anomalous")
+    ds.attrs.update(Conventions="CF-1.8", featureType="trajectory",
+                    title=f"ionoquake along-track anomalies of {ds.attrs.get('variable', '')}",
+                    source=f"ionoquake track, {ds.attrs.get('source_file', '')}",
+                    criterion=str(ds.attrs.get("criterion", "")))
+    for name, value in list(ds.attrs.items()):
+        if isinstance(value, bool):
+            ds.attrs[name] = int(value)
+    with atomic_path(stem.with_suffix(".nc")) as tmp:
+        ds.to_netcdf(tmp)
+    csv = table.copy()
+    for column in ("start", "end", "time"):
+        csv[column] = iso_utc_series(csv[column])
+    with atomic_path(stem.parent / f"{stem.name}_anomalies.csv") as tmp:
+        csv.to_csv(tmp, index=False)
 
 
 
