@@ -219,6 +219,17 @@ def test_detect_and_event_commands(bundled_data: Path, tmp_path: Path) -> None:
     assert ev.exit_code == 0, ev.output
     assert "offshore El Salvador M7.7" in ev.output
     assert (tmp_path / "ev" / "event_usp000a7m5_days.csv").exists()
+    # --start inside the archive: the stored days before it are the background ...
+    later = _run("detect", "--store", str(store), "--window-days", "10", "--start", "2001-01-12",
+                 "--out", str(tmp_path / "det2"))
+    assert later.returncode == 0, later.stderr
+    assert later.stdout.startswith("36 epochs (36 with a background)")
+    assert "background from the 132 stored maps before --start 2001-01-12" in later.stderr
+    # ... and a span that no stored day can give a background is an error, not 0 epochs
+    early = _run("detect", "--store", str(store), "--window-days", "10", "--start", "2001-01-02",
+                 "--end", "2001-01-05", "--out", str(tmp_path / "det3"))
+    assert early.returncode == 2
+    assert "no epoch of 2001-01-02 .. 2001-01-05 has a background" in early.stderr
     missing = _run("event", "nope", "--store", str(store))
     assert missing.returncode == 2 and "no event 'nope'" in missing.stderr
     bad = _run("detect", "--store", str(store), "--form", "median")

@@ -126,16 +126,37 @@ def detect(
     workers: WorkersOption = None,
 ) -> None:
     """Running-median backgrounds, anomalies and space-time clusters on the maps."""
+    import numpy as np
+
+    from ionoquake.detect.anomalies import detect_anomalies
+    from ionoquake.detect.background import preceding_days
     from ionoquake.pipeline.detect import detect_to_files
     from ionoquake.scale.cluster import dask_client, describe, task_progress
 
     root = store_or_default(store)
     ds = _load_maps(files, root, product, start, end)
+    maps = ds
+    if not files and start is not None:
+        # the stored days before --start are the first epochs' background
+        lead = np.datetime64(start, "D") - preceding_days(window_days)
+        maps = _load_maps(None, root, str(ds.attrs["product"]), str(lead), end)
+        before = int((maps.time.values < np.datetime64(start)).sum())
+        if before:
+            err.print(f"background from the {before} stored maps before --start {start}")
     table = _load_indices(indices, root)
     config, rules = _detect_settings(window_days, form, k, table)
     with dask_client(scheduler, workers) as client:
         anomalies = None
-        if client is not None:
+        if client is None:
+            anomalies = detect_anomalies(maps, config, indices=table, rules=rules).sel(
+                time=slice(ds.time.values[0], ds.time.values[-1]))
+            if not bool(anomalies["dtec"].notnull().any().item()):
+                raise IonoquakeError(
+                    f"no epoch of {str(ds.time.values[0])[:10]} .. {str(ds.time.values[-1])[:10]}"
+                    f" has a background: it needs {preceding_days(window_days)} days of maps "
+                    f"before it (--window-days {window_days}); give a longer span or "
+                    f"ingest earlier days")
+        else:
             from ionoquake.scale.detect import detect_archive, open_anomalies
 
             if files:
