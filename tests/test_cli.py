@@ -415,3 +415,17 @@ def test_event_on_a_store_with_several_products_chooses_by_coverage(
     assert ev.returncode == 0, ev.stderr
     assert "--product jplg: the stored product with the most days" in ev.stderr
     assert "codg 0" in ev.stderr
+
+
+def test_an_end_before_the_start_is_said_as_such(tmp_path: Path) -> None:
+    store = str(tmp_path)
+    for args in (["detect", "--store", store, "--start", "2001-01-05", "--end", "2001-01-01"],
+                 ["fetch", "indices", "--start", "2001-01-05", "--end", "2001-01-01"],
+                 ["evaluate", "--clusters", store, "--start", "2001-01-05", "--end",
+                  "2001-01-01", "--store", store]):
+        result = _run(*args)
+        assert result.returncode == 2, args
+        assert result.stderr.strip() == "error: --end 2001-01-01 is before --start 2001-01-05"
+    same = _run("evaluate", "--clusters", store, "--start", "2001-01-05", "--end", "2001-01-05",
+                "--store", store)
+    assert "--end 2001-01-05 is the same day as (the end is exclusive) --start" in same.stderr

@@ -118,6 +118,17 @@ def parse_day(text: str, option: str) -> dt.date:
         raise IonoquakeError(f"{option} {text!r} is not a date YYYY-MM-DD") from None
 
 
+def parse_span(start: str, end: str | None, *, exclusive_end: bool = False
+               ) -> tuple[dt.date, dt.date]:
+    """``--start`` and ``--end`` (default: ``--start``) as days, the end not before the start
+    (not on it either when the end is exclusive)."""
+    first, last = parse_day(start, "--start"), parse_day(end or start, "--end")
+    if last < first or (exclusive_end and last == first):
+        word = "is before" if last < first else "is the same day as (the end is exclusive)"
+        raise IonoquakeError(f"--end {last} {word} --start {first}")
+    return first, last
+
+
 def main() -> None:
     """Entry point of the console script."""
     try:

@@ -21,7 +21,7 @@ from ionoquake.cli import (
     fetch_app,
     one_line_errors,
     out,
-    parse_day,
+    parse_span,
     product_name,
     store_or_default,
 )
@@ -120,7 +120,7 @@ def fetch_gim(
     from ionoquake.sources import ionex_fetch
     from ionoquake.store import maps
 
-    first, last = parse_day(start, "--start"), parse_day(end or start, "--end")
+    first, last = parse_span(start, end)
     root = store_or_default(store)
     days = ionex_fetch.days_between(first, last)
     with progress_bar(f"fetching {producer}", total=len(days)) as advance:
@@ -161,7 +161,7 @@ def fetch_catalog(
     from ionoquake.store.catalogs import ingest_catalog
     from ionoquake.store.provenance import file_record
 
-    first, last = parse_day(start, "--start"), parse_day(end or start, "--end")
+    first, last = parse_span(start, end)
     begin = dt.datetime.combine(first, dt.time())
     stop = dt.datetime.combine(last, dt.time()) + dt.timedelta(days=1)
     if format not in ("csv", "text", "quakeml"):
@@ -204,7 +204,7 @@ def fetch_indices(
     from ionoquake.sources import indices_fetch
     from ionoquake.store.indices import ingest_indices
 
-    first, last = parse_day(start, "--start"), parse_day(end or start, "--end")
+    first, last = parse_span(start, end)
     root = store_or_default(store)
     got = indices_fetch.fetch(first, last, cache or root / "cache", source=source,
                               base_url=base_url, refresh=refresh)

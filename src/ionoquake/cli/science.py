@@ -22,6 +22,7 @@ from ionoquake.cli import (
     one_line_errors,
     out,
     parse_day,
+    parse_span,
     product_name,
     store_or_default,
 )
@@ -133,6 +134,10 @@ def detect(
     from ionoquake.pipeline.detect import detect_to_files
     from ionoquake.scale.cluster import dask_client, describe, task_progress
 
+    if start is not None:
+        parse_span(start, end)
+    elif end is not None:
+        parse_day(end, "--end")
     root = store_or_default(store)
     ds = _load_maps(files, root, product, start, end)
     maps = ds
@@ -388,7 +393,7 @@ def passes(
     from ionoquake.pipeline.passes import run_passes
     from ionoquake.sources import catalog as catalogs
 
-    first, last = parse_day(start, "--start"), parse_day(end or start, "--end")
+    first, last = parse_span(start, end)
     if catalog is not None:
         events = catalogs.read(catalog)
         events = events[(events["magnitude"] >= min_magnitude)
@@ -450,10 +455,10 @@ def evaluate(
     from ionoquake.pipeline.evaluate import evaluate_clusters, headline
     from ionoquake.store.catalogs import read_catalog
 
+    first, last = parse_span(start, end, exclusive_end=True)
     root = store_or_default(store)
     table = pd.read_csv(clusters, parse_dates=["start", "end", "peak_time"])
     alarm_rules = AlarmRules.from_toml(rules) if rules else AlarmRules()
-    first, last = parse_day(start, "--start"), parse_day(end, "--end")
     maps_null = None
     if shuffled_ionospheres:
         from ionoquake.evaluate.shuffled_maps import MapsNull
