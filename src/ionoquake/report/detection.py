@@ -16,7 +16,14 @@ import xarray as xr
 from matplotlib.colors import TwoSlopeNorm
 from matplotlib.figure import Figure
 
-from ionoquake.report.figures import _coastline, circle_outline
+from ionoquake.report.figures import (
+    caption,
+    circle_outline,
+    geo_axes,
+    lat_text,
+    lon_text,
+    time_text,
+)
 
 GEOMAG_COLOURS = {1: "#f4a582", 2: "#e0e0e0"}  # disturbed, unknown (quiet left white)
 
@@ -50,9 +57,9 @@ def event_series(ds: xr.Dataset, *, title: str | None = None) -> Figure:
                              height_ratios=[3, 3, 1.6, 1.4])
     a = ds.attrs
     _point_panel(axes[0], ds, "epicentre",
-                 f"epicentre {a['event_latitude']:.2f}°N {a['event_longitude']:.2f}°E")
+                 f"epicentre {lat_text(a['event_latitude'])} {lon_text(a['event_longitude'])}")
     _point_panel(axes[1], ds, "conjugate",
-                 f"conjugate point {a['conjugate_lat']:.2f}°N {a['conjugate_lon']:.2f}°E "
+                 f"conjugate point {lat_text(a['conjugate_lat'])} {lon_text(a['conjugate_lon'])} "
                  f"({a['conjugate_method']})")
     axes[0].legend(loc="upper left", fontsize=7, ncol=5)
     t = ds["time"].values
@@ -74,8 +81,17 @@ def event_series(ds: xr.Dataset, *, title: str | None = None) -> Figure:
     for ax in axes:
         ax.axvline(quake, color="red", linewidth=1.2, linestyle="--")
     fig.suptitle(title or f"{a.get('event_name', '')} M{a['event_magnitude']} "
-                 f"{a['event_time']} UTC — {a.get('product', '')} maps, {a['background_form']} "
-                 f"bounds k={a['background_k']}, N={a['background_window_days']} d", fontsize=10)
+                 f"{time_text(a['event_time'])} — {a.get('product', '')} maps, "
+                 f"{a['background_form']} bounds k={a['background_k']}, "
+                 f"N={a['background_window_days']} d", fontsize=10)
+    caption(fig, "Top two panels: TEC (black) at the epicentre and at its magnetically "
+            "conjugate point, with the running-median background (blue line) and the bounds "
+            "(blue band); dots mark epochs outside the bounds. Shaded: geomagnetically "
+            "disturbed epochs (orange; Kp > 3 by the quiet/disturbed rule) and epochs without "
+            "Kp (grey), where anomalies are not attributed to the earthquake. Third panel: "
+            "the fraction of the preparation zone's cells above the upper bound (up) and "
+            "below the lower bound (down). Bottom: Kp (red above 3). Dashed red line: the "
+            "origin time.")
     return fig
 
 
@@ -93,29 +109,37 @@ def dtec_maps(anomalies: xr.Dataset, times: Sequence[np.datetime64], *,
     limit = vmax or float(np.nanpercentile(np.abs(sel["dtec"].values), 99)) or 1.0
     norm = TwoSlopeNorm(0.0, -limit, limit)
     mesh = None
-    for ax, t in zip(axes.ravel(), times, strict=False):
+    for i, (ax, t) in enumerate(zip(axes.ravel(), times, strict=False)):
         one = anomalies.sel(time=t)
         lon, lat = anomalies["lon"].values, anomalies["lat"].values
         mesh = ax.pcolormesh(lon, lat, one["dtec"], shading="nearest", cmap="RdBu_r", norm=norm)
         flagged = (one["positive"] | one["negative"]).values.astype(float)
         ax.contour(lon, lat, flagged, levels=[0.5], colors="0.1", linewidths=0.6, linestyles=":")
-        _coastline(ax)
+        geo_axes(ax, left=i % cols == 0, bottom=i >= n - cols)
         if epicentre is not None:
             ax.plot(epicentre[1], epicentre[0], marker="*", color="gold", markersize=13,
-                    markeredgecolor="black")
+                    markeredgecolor="black", linestyle="none")
             if radius_km:
                 clat, clon = circle_outline(epicentre[0], epicentre[1], radius_km)
                 ax.plot(clon, clat, color="black", linewidth=1.0, linestyle="--")
         code = int(one["geomag"].values)
-        state = ("quiet", "disturbed", "unknown")[code]
-        ax.set_title(f"{np.datetime_as_string(np.datetime64(t), 'm')} UTC ({state})",
-                     fontsize=9)
-        ax.set_xlim(-180, 180)
-        ax.set_ylim(-90, 90)
+        state = ("geomagnetically quiet", "geomagnetically disturbed", "Kp unknown")[code]
+        ax.set_title(f"{time_text(t, 'm')} ({state})", fontsize=9)
     for ax in axes.ravel()[n:]:
         ax.set_visible(False)
     if mesh is not None:
-        fig.colorbar(mesh, ax=axes, label="ΔTEC = TEC − background (TECU)", shrink=0.8)
+        fig.colorbar(mesh, ax=axes, label="ΔTEC = TEC − background (TECU)", shrink=0.8,
+                     extend="both")
     if title:
         fig.suptitle(title, fontsize=10)
+    window = anomalies.attrs.get("background_window_days", "N")
+    text = (f"ΔTEC: the map's TEC minus its background, the running median of the same UT "
+            f"over the {window} preceding days; colours saturate at ±{limit:.1f} TECU (the 99th "
+            f"percentile of |ΔTEC| in these maps). Dotted outlines: cells outside the bounds "
+            f"(anomalies).")
+    if epicentre is not None:
+        text += (f" Star: the epicentre ({lat_text(epicentre[0])} {lon_text(epicentre[1])})"
+                 + (f"; dashed circle: its preparation zone, R = 10^(0.43 M) = "
+                    f"{radius_km:.0f} km (Dobrovolsky et al. 1979)." if radius_km else "."))
+    caption(fig, text)
     return fig

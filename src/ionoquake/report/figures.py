@@ -38,6 +38,54 @@ def _coastline(ax: plt.Axes) -> None:
         ax.plot(ring[:, 0], ring[:, 1], color="0.15", linewidth=0.5)
 
 
+def lat_text(lat: float) -> str:
+    """``35.02°S`` for -35.02."""
+    return f"{abs(lat):.2f}°{'N' if lat >= 0 else 'S'}"
+
+
+def lon_text(lon: float) -> str:
+    """``94.78°W`` for -94.78."""
+    return f"{abs(lon):.2f}°{'E' if lon >= 0 else 'W'}"
+
+
+def time_text(t: object, unit: str = "s") -> str:
+    """A UTC time for a title: ``2001-01-13 17:33:32 UTC`` (no fractions of a second)."""
+    text = np.datetime_as_string(np.datetime64(str(t)).astype(f"datetime64[{unit}]"), unit)
+    return text.replace("T", " ") + " UTC"
+
+
+def geo_axes(ax: plt.Axes, *, left: bool = True, bottom: bool = True) -> None:
+    """A global lon/lat map frame: −180..180 × −90..90, ticks in degrees E/W and N/S, axis
+    labels on the outer panels, the bundled coastline."""
+    from matplotlib.ticker import FuncFormatter
+
+    _coastline(ax)
+    ax.set_xlim(-180, 180)
+    ax.set_ylim(-90, 90)
+    ax.set_xticks(np.arange(-180, 181, 60))
+    ax.set_yticks(np.arange(-90, 91, 30))
+    ax.xaxis.set_major_formatter(FuncFormatter(
+        lambda v, _: "180°" if abs(v) == 180 else "0°" if v == 0
+        else f"{abs(v):.0f}°{'E' if v > 0 else 'W'}"))
+    ax.yaxis.set_major_formatter(FuncFormatter(
+        lambda v, _: "0°" if v == 0 else f"{abs(v):.0f}°{'N' if v > 0 else 'S'}"))
+    ax.tick_params(labelsize=8)
+    if bottom:
+        ax.set_xlabel("longitude", fontsize=8)
+    if left:
+        ax.set_ylabel("latitude", fontsize=8)
+    ax.set_aspect("equal")
+
+
+def caption(fig: Figure, text: str) -> None:
+    """A caption in words under the figure (wrapped to its width)."""
+    import textwrap
+
+    width = int(fig.get_figwidth() * 14)
+    fig.text(0.01, 0.0, textwrap.fill(text, width), ha="left", va="top", fontsize=8,
+             color="0.2", wrap=True)
+
+
 def circle_outline(lat_deg: float, lon_deg: float, radius_km: float,
                    n: int = 181) -> tuple[np.ndarray, np.ndarray]:
     """Latitudes and longitudes (degrees) of the small circle at ``radius_km`` around a point
@@ -58,6 +106,6 @@ def save(fig: Figure, path: str | os.PathLike[str]) -> Path:
     """Save a figure as PNG (150 dpi) and close it."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=150)
+    fig.savefig(path, dpi=150, bbox_inches="tight", pad_inches=0.15)  # keeps the caption
     plt.close(fig)
     return path
