@@ -135,22 +135,49 @@ def roc_figure(curve: CurveResult, *, title: str = "ROC") -> Figure:
 
 
 def reliability_figure(curve: CurveResult, *, title: str = "Reliability") -> Figure:
-    """Observed frequency against forecast probability, with the calibrated-forecast band."""
+    """Observed frequency against forecast probability, with the calibrated-forecast band.
+
+    Probabilities spanning more than two decades (a gridded daily forecast: 1e-8 .. 1e-3 per
+    cell) are drawn on log–log axes; bins where no event was observed are then drawn as
+    triangles on the bottom axis.
+    """
     fig, ax = plt.subplots(figsize=(5.0, 5.0), layout="constrained")
-    x, y = np.asarray(curve.x), np.asarray(curve.y)
-    top = float(max(x.max(), y.max(), np.max(curve.band_high) if curve.band_high else 0)) * 1.1
-    ax.plot([0, top], [0, top], color="0.5", linestyle="--", label="perfect calibration")
-    if curve.band_low:
-        ax.fill_between(x, curve.band_low, curve.band_high, color="0.85",
+    x, y = np.asarray(curve.x, dtype=float), np.asarray(curve.y, dtype=float)
+    band_high = np.asarray(curve.band_high, dtype=float) if curve.band_high else None
+    top = float(max(x.max(), y.max(), np.nanmax(band_high) if band_high is not None else 0)) * 1.1
+    positive = x[x > 0]
+    logscale = positive.size > 1 and positive.max() / positive.min() > 100
+    bottom = 0.0
+    if logscale:
+        seen = np.concatenate([positive, y[y > 0]])
+        bottom = float(seen.min()) / 3
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+    ax.plot([max(bottom, 1e-300), top], [max(bottom, 1e-300), top], color="0.5", linestyle="--",
+            label="perfect calibration")
+    if curve.band_low and band_high is not None:
+        low = np.asarray(curve.band_low, dtype=float)
+        ax.fill_between(x, np.maximum(low, bottom), np.maximum(band_high, bottom), color="0.85",
                         label="5-95 % if calibrated")
     brier = curve.skills["brier"]
-    ax.plot(x, y, "o-", color="C0", label=f"forecast: Brier {brier.statistic:.3g} "
-                                          f"(calibration p = {brier.p_value:.3g})")
+    shown = y > 0 if logscale else np.ones(y.shape, dtype=bool)
+    ax.plot(x[shown], y[shown], "o-", color="C0",
+            label=f"forecast: Brier {brier.statistic:.3g} (calibration p = {brier.p_value:.3g})")
+    if logscale and (~shown).any():
+        ax.plot(x[~shown], np.full((~shown).sum(), bottom), "v", color="C0", clip_on=False,
+                label="bins with no event observed")
     bss = curve.skills.get("brier_skill")
     if bss is not None:
         ax.plot([], [], " ", label=f"Brier skill vs baseline {bss.statistic:+.3g} "
                                    f"(p = {bss.p_value:.3g})")
-    ax.set(xlim=(0, top), ylim=(0, top), xlabel=curve.x_label, ylabel=curve.y_label, title=title)
+    ax.set(xlim=(bottom if logscale else 0, top), ylim=(bottom if logscale else 0, top),
+           xlabel=curve.x_label, ylabel=curve.y_label, title=title)
+    if not logscale:
+        from matplotlib.ticker import MaxNLocator
+
+        for axis in (ax.xaxis, ax.yaxis):
+            axis.set_major_locator(MaxNLocator(5))
+        ax.ticklabel_format(style="sci", scilimits=(-2, 3))
     ax.legend(fontsize=7, loc="upper left")
     return fig
 
