@@ -50,8 +50,10 @@ def lon_text(lon: float) -> str:
 
 def time_text(t: object, unit: str = "s") -> str:
     """A UTC time for a title: ``2001-01-13 17:33:32 UTC`` (no fractions of a second)."""
-    text = np.datetime_as_string(np.datetime64(str(t)).astype(f"datetime64[{unit}]"), unit)
-    return text.replace("T", " ") + " UTC"
+    import pandas as pd
+
+    return pd.Timestamp(str(t)).strftime("%Y-%m-%d %H:%M" if unit == "m"
+                                         else "%Y-%m-%d %H:%M:%S") + " UTC"
 
 
 def geo_axes(ax: plt.Axes, *, left: bool = True, bottom: bool = True) -> None:
