@@ -313,7 +313,8 @@ def test_evaluate_command(bundled_data: Path, tmp_path: Path) -> None:
     assert "5 configurations tried on these targets, retrospective, exploratory)" in result.output
     assert (tmp_path / "ev" / "evaluation.html").exists()
     info = runner.invoke(app, ["info", "--store", str(store)])
-    assert "ledger       5 evaluation records: 5 configurations tried on 1 target set" in info.output
+    assert "ledger                   5 evaluation records: 5 configurations tried on 1 target set" in (
+        info.output)
     rules.write_text("[alarms]\ntarget_magnitud = 6.0\n")
     bad = _run("evaluate", "--clusters", str(tmp_path / "clusters.csv"), "--start", "2001-01-05",
                "--end", "2001-01-20", "--rules", str(rules), "--store", str(store))

@@ -44,6 +44,10 @@ def server(bundled_data: Path, shared_data: Path,
         maps.ingest_file(root, f)
     ingest_files(root, [shared_data / "catalogs/usgs_comcat_M7_2000-2018.csv"])
     ingest_tle_files(root, [bundled_data / "tle/celestrak_science_20191118.tle"])
+    from ionoquake.store.ingest import ingest_path
+
+    ingest_path(root, shared_data / "tec_los_madrigal/"
+                "madrigal_los_tec_japan_20240101_0700-0859UT_noto.csv.gz")  # the CID page
     engine = database.connect(database.database_url(root))
     sync_database(root, engine)
     import pandas as pd
@@ -96,6 +100,18 @@ def browser() -> Iterator[object]:
         b.close()
 
 
+def _m7_between(start: str, end: str) -> int:
+    """Events of the ComCat M7 file in [start, end] (UTC)."""
+    import pandas as pd
+
+    from tests.conftest import SHARED_DATA
+
+    cat = pd.read_csv(SHARED_DATA / "catalogs/usgs_comcat_M7_2000-2018.csv")
+    t = pd.to_datetime(cat["time"], utc=True)
+    return int(((t >= pd.Timestamp(start, tz="UTC")) & (t <= pd.Timestamp(end, tz="UTC"))
+                & (cat["mag"] >= 6)).sum())
+
+
 def _not_blank(png: bytes) -> float:
     import io
 
@@ -111,22 +127,35 @@ def test_map_then_event_page(server: str, browser: object, tmp_path: Path) -> No
     page.on("pageerror", lambda e: errors.append(str(e)))
     page.goto(server + "/")
     page.wait_for_selector("#events li.event", timeout=30_000)
-    # Only events from 10 days before to 30 days after the maps are listed: 2000-12-20 ..
-    # 2001-02-14 holds 6 M7+ events in the ComCat M7 file (Mindanao, Vanuatu, Kodiak,
-    # El Salvador, Gujarat 2001-01-26, southern Sumatra 2001-02-13).
-    page.wait_for_function("document.querySelectorAll('#events li.event').length === 6")
     page.wait_for_function("document.querySelector('#legend').textContent.includes('TECU')",
                            timeout=30_000)
+    # One epoch drives every layer: the earthquakes listed are those from 10 days before to
+    # 30 days after the map's epoch (the last, 2001-01-14 23:00), counted here from the file.
+    page.wait_for_function(f"document.querySelectorAll('#events li.event').length === "
+                           f"{_m7_between('2001-01-04T23:00', '2001-02-13T23:00')}")
+    assert "epoch" in page.locator("#epoch-label").inner_text()
+    assert "preparation zone" in page.locator("#events-legend").inner_text()
     shot = page.screenshot(path=str(tmp_path / "map.png"))
     assert _not_blank(shot) > 0.05
     assert page.locator("path.leaflet-interactive").count() > 0  # epicentre markers drawn
-    assert page.locator("#layer-info").inner_text() == "1 clusters (≥ 20 cell-epochs) active at this epoch"
+    clusters = page.locator("#cluster-info").inner_text()
+    assert clusters.startswith("1 anomaly clusters (≥ 20 cell-epochs) active at this epoch")
+    assert "red positive, blue negative" in clusters  # the boxes' legend
     page.select_option("#layer", "dtec")
-    page.wait_for_function("document.querySelector('#legend').textContent.includes('DTEC')",
+    page.wait_for_function("document.querySelector('#legend').textContent.includes('ΔTEC')",
                            timeout=60_000)
+    ticks = [float(t.replace("−", "-")) for t in page.locator(".legend-ticks span").all_inner_texts()]
+    assert ticks[0] == -ticks[-1] and ticks[1] == 0  # symmetric, with its zero, as drawn
     page.check("#show-passes")
-    page.wait_for_function("document.querySelector('#layer-info').textContent.includes('passes')")
-    assert "ZHANGZHENG-1" in page.locator("#layer-info").inner_text()
+    page.wait_for_function("document.querySelector('#passes-info').textContent.includes('passes')")
+    passes = page.locator("#passes-info").inner_text()
+    assert "ZHANGZHENG-1" in passes and "another period than the maps" in passes
+    page.uncheck("#show-passes")  # the passes' text hides with its layer
+    page.wait_for_function("document.querySelector('#passes-info').textContent === ''")
+    # an earlier epoch: the earthquakes follow it
+    page.eval_on_selector("#epoch", "e => { e.value = '0'; e.dispatchEvent(new Event('change')); }")
+    page.wait_for_function(f"document.querySelectorAll('#events li.event').length === "
+                           f"{_m7_between('2000-12-20T01:00', '2001-01-29T01:00')}")
     assert _not_blank(page.screenshot(path=str(tmp_path / "dtec.png"))) > 0.05
     page.locator("li.event[data-id='usp000a7m5']").click()
     page.wait_for_url("**/event.html?id=usp000a7m5")
@@ -155,8 +184,9 @@ def test_ground_tracks_and_the_orbit_around_a_pass(server: str, browser: object,
     page.wait_for_function("document.querySelectorAll('.leaflet-overlay-pane path.track')"
                            ".length > 0", timeout=30_000)
     # The satellite with passes (CSES) on the day of its TLE epoch, 2019-11-18.
-    assert page.locator("#track-info").inner_text() == ("ground tracks of 2019-11-18: "
-                                                        "ZHANGZHENG-1 (CSES)")
+    info = page.locator("#track-info").inner_text()
+    assert info.startswith("ground tracks of 2019-11-18 (another period than the maps)")
+    assert info.endswith("ZHANGZHENG-1 (CSES)")
     assert tracks.count() == 1  # one MultiLineString, split at the antimeridian
     page.check("#show-passes")
     page.wait_for_selector("path.pass")
@@ -169,6 +199,28 @@ def test_ground_tracks_and_the_orbit_around_a_pass(server: str, browser: object,
     assert "around its pass over zone z1" in page.locator("#track-info").inner_text()
     assert pass_marker.get_attribute("stroke-width") == "3"  # the clicked pass is highlighted
     shot = page.screenshot(path=str(tmp_path / "dashboard-tracks.png"))
+    assert _not_blank(shot) > 0.05
+    assert errors == []
+
+
+def test_cid_page_animates_the_pierce_points_and_draws_the_travel_times(
+        server: str, browser: object, tmp_path: Path) -> None:
+    page = browser.new_page(viewport={"width": 1280, "height": 800})  # type: ignore[attr-defined]
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(server + "/cid.html")  # analyses the stored Noto export with its defaults
+    page.wait_for_function("document.querySelector('#cid-status').textContent"
+                           ".includes('receiver–satellite pairs')", timeout=90_000)
+    assert page.locator("#cid-status").inner_text().startswith("21 of 49")
+    assert "fake origin" in page.locator("#cid-null").inner_text()
+    assert page.locator("#travel circle").count() > 20  # one dot per pick
+    assert "km/s" in page.locator("#cid-fits").inner_text()
+    before = page.locator("#minute-label").inner_text()
+    page.eval_on_selector("#minute", "e => { e.value = String(Number(e.value) + 10); "
+                                     "e.dispatchEvent(new Event('input')); }")
+    assert page.locator("#minute-label").inner_text() != before  # the slider moves the points
+    assert page.locator("path.leaflet-interactive").count() > 5
+    shot = page.screenshot(path=str(tmp_path / "cid.png"))
     assert _not_blank(shot) > 0.05
     assert errors == []
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
 
@@ -57,7 +58,7 @@ def _skyfield_track(line1: str, line2: str, times: list[str]) -> tuple[Any, Any,
     from skyfield.api import EarthSatellite, load, wgs84
 
     ts = load.timescale(builtin=True)
-    t64 = np.array(times, dtype="datetime64[ns]")
+    t64 = pd.to_datetime(times, utc=True).tz_localize(None).to_numpy("datetime64[ns]")
     day = t64[0].astype("datetime64[D]")
     seconds = (t64 - day) / np.timedelta64(1, "s")
     y, m, d = (int(v) for v in str(day).split("-"))
@@ -87,8 +88,8 @@ def test_satellites_lists_stored_element_sets(client: TestClient) -> None:
     by_id = {s["norad_id"]: s for s in body}
     # data/tle/celestrak_science_20191118.tle lines 196-198 (epoch 19322.55091545).
     assert by_id[CSES] == {"norad_id": CSES, "name": "ZHANGZHENG-1 (CSES)",
-                           "first_epoch": "2019-11-18T13:13:19.094880",
-                           "last_epoch": "2019-11-18T13:13:19.094880", "n_tles": 1}
+                           "first_epoch": "2019-11-18T13:13:19.095Z",
+                           "last_epoch": "2019-11-18T13:13:19.095Z", "n_tles": 1}
     assert by_id[SPOT5]["n_tles"] == 250
     assert [s["norad_id"] for s in body] == sorted(by_id)
 
@@ -99,7 +100,7 @@ def test_tracks_agree_with_skyfield(client: TestClient, bundled_data: Path) -> N
                                           "end": "2019-11-19", "step_s": 60, "format": "json"})
     assert r.status_code == 200, r.text
     body = r.json()
-    assert len(body["time"]) == 1441 and body["time"][-1] == "2019-11-19T00:00:00"
+    assert len(body["time"]) == 1441 and body["time"][-1] == "2019-11-19T00:00:00.000Z"
     for track, norad_id in zip(body["tracks"], (CSES, SWARM_A), strict=True):
         assert track["norad_id"] == norad_id and track["warning"] == ""
         lat, lon, alt = _skyfield_track(*_line(sets, norad_id), body["time"])
@@ -107,7 +108,7 @@ def test_tracks_agree_with_skyfield(client: TestClient, bundled_data: Path) -> N
         assert np.abs(np.array(track["alt_km"]) - alt).max() < ONE_METRE_KM
     cses = body["tracks"][0]
     # Middle of the span 2019-11-18 12:00, epoch 13:13:19.09488: 0.0509 days before it.
-    assert cses["tle_epoch"] == "2019-11-18T13:13:19.094880" and cses["tle_age_days"] == -0.051
+    assert cses["tle_epoch"] == "2019-11-18T13:13:19.095Z" and cses["tle_age_days"] == -0.051
     assert 495 < min(cses["alt_km"]) < max(cses["alt_km"]) < 545  # CSES flies at ~507 km
 
 
@@ -121,7 +122,7 @@ def test_one_element_set_per_track_the_one_nearest_the_middle(client: TestClient
                                           "format": "json"})
     body = r.json()
     (track,) = body["tracks"]
-    assert track["tle_epoch"] == "2002-05-04T21:51:26.570016"  # 02124.91072419
+    assert track["tle_epoch"] == "2002-05-04T21:51:26.570Z"  # 02124.91072419
     assert track["tle_age_days"] == pytest.approx(0.089, abs=0.001)
     lat, lon, alt = _skyfield_track(*_line(sets, SPOT5, "2002-05-04T21:51:26.570016"),
                                     body["time"])
@@ -136,9 +137,9 @@ def test_geojson_tracks_are_split_at_the_antimeridian(client: TestClient) -> Non
     assert geo["type"] == "FeatureCollection"
     (feature,) = geo["features"]
     assert feature["properties"] == {
-        "norad_id": CSES, "name": "ZHANGZHENG-1 (CSES)", "tle_epoch": "2019-11-18T13:13:19.094880",
-        "tle_age_days": -0.051, "warning": "", "start": "2019-11-18T00:00:00",
-        "end": "2019-11-19T00:00:00", "step_s": 60}
+        "norad_id": CSES, "name": "ZHANGZHENG-1 (CSES)", "tle_epoch": "2019-11-18T13:13:19.095Z",
+        "tle_age_days": -0.051, "warning": "", "start": "2019-11-18T00:00:00.000Z",
+        "end": "2019-11-19T00:00:00.000Z", "step_s": 60}
     assert feature["geometry"]["type"] == "MultiLineString"
     pieces = feature["geometry"]["coordinates"]
     # 15.2 revolutions a day: the track crosses 180 deg about once per revolution.

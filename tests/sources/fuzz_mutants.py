@@ -69,6 +69,14 @@ def samples(tmp: Path, *, write: bool = True) -> list[Sample]:
                                         "20191101_005555_000.h5"),
         ("swarm-cdf", "swarm-calibration", SHARED / "insitu/swarm/SW_OPER_MAGA_HR_1B_20160311T000000_"
                                                     "20160311T235959_0602_ASM_VFM_IC.cdf"),
+        ("rinex3-obs", "rinex-obs", SHARED / "rinex/georust/OBS_V3_DUTH0630.22O"),
+        ("rinex2-obs", "rinex-obs", SHARED / "rinex/rtklib/30400920.05o"),
+        ("crinex1-obs", "rinex-obs", SHARED / "rinex/georust/CRNX_V1_delf0010.21d"),
+        ("rinex3-nav", "rinex-nav", SHARED / "rinex/georust/NAV_V3_AMEL00NLD_R_20210010000_01D_MN.rnx"),
+        ("rinex2-nav", "rinex-nav", SHARED / "rinex/pygnss_tec_2024-01-10/brdc0100.24g.gz"),
+        ("sp3", "sp3", SHARED / "rinex/bshm_2014-10-27/igs18161.sp3.gz"),
+        ("bias-sinex", "bias-sinex",
+         SHARED / "rinex/pygnss_tec_2024-01-10/GFZ0OPSRAP_20240100000_01D_01D_DCB.BIA.gz"),
     ]
     return [Sample(kind, fmt, path, path.name) for kind, fmt, path in out]
 

@@ -361,3 +361,105 @@ def test_extra_value_in_a_row_is_an_error(shared_data: Path) -> None:
                                             1)
     with pytest.raises(IonexError, match=r"^x line 27: more than 73 values in the row"):
         ionex.parse(text.encode(), "x")
+
+
+@pytest.mark.parametrize("relpath", [p for p in ALL_FILES if "jpl_2000326" in str(p)][:2]
+                         + [p for p in ALL_FILES if "code_esa" in str(p)][:1], ids=str)
+def test_the_writer_keeps_the_header_dcb_block(shared_data: Path, relpath: Path,
+                                               tmp_path: Path) -> None:
+    from ionoquake.sources.ionex_write import aux_data_of, write
+
+    source = shared_data / "ionex" / relpath
+    aux = aux_data_of(source)
+    assert aux.startswith("DIFFERENTIAL CODE BIASES") and "PRN / BIAS / RMS" in aux
+    a = ionex.read(source)
+    out = write(a, tmp_path / "out.i.gz", aux_data=aux)
+    assert aux_data_of(out) == aux  # the block, record for record
+    b = ionex.read(out)
+    assert b.attrs["satellites"] == a.attrs["satellites"]  # what the reader takes from it
+    assert b.attrs.get("stations") == a.attrs.get("stations")
+    for var in a.data_vars:
+        assert np.array_equal(a[var].values, b[var].values, equal_nan=True), var
+    with pytest.raises(IonoquakeError, match="AUX DATA"):
+        to_ionex_text(a, aux_data=aux.splitlines()[1])  # not a whole block
+
+
+# ------------------------------------------------ the compiled field decoder (issue O)
+def _both_decoders(data: bytes, monkeypatch: pytest.MonkeyPatch) -> tuple[object, object]:
+    """What the numpy path and the compiled decoder make of ``data``: a Dataset or the error."""
+    outcomes = []
+    for kernel in ("numpy", ""):
+        monkeypatch.setenv("IONOQUAKE_KERNEL", kernel)
+        try:
+            outcomes.append(ionex.parse(data, "decoders"))
+        except IonexError as error:
+            outcomes.append(str(error))
+    return outcomes[0], outcomes[1]
+
+
+def _assert_same_outcome(numpy_path: object, compiled: object) -> None:
+    if isinstance(numpy_path, str) or isinstance(compiled, str):
+        assert compiled == numpy_path
+        return
+    assert isinstance(numpy_path, xr.Dataset) and isinstance(compiled, xr.Dataset)
+    assert compiled.identical(numpy_path)
+    for name in numpy_path.data_vars:
+        assert compiled[name].values.tobytes() == numpy_path[name].values.tobytes(), name
+
+
+needs_numba = pytest.mark.skipif(ionex._compiled_decoder() is None,
+                                 reason="numba not installed (or IONOQUAKE_KERNEL=numpy)")
+
+
+@needs_numba
+@pytest.mark.parametrize("relpath", [p for p in ALL_FILES if "jpl_2000326" not in str(p)]
+                         + [p for p in ALL_FILES if "jpl_2000326" in str(p)][:3], ids=str)
+def test_compiled_decoder_equals_the_numpy_path_on_real_files(
+        shared_data: Path, relpath: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Every centre's layout, ESA's lines padded to 80 columns included.
+    _assert_same_outcome(*_both_decoders(text_of(shared_data / "ionex" / relpath).encode(
+        "latin-1"), monkeypatch))
+
+
+@needs_numba
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_compiled_decoder_equals_the_numpy_path_on_damaged_rows(
+        shared_data: Path, data: st.DataObject) -> None:
+    # Bytes of the value lines replaced by blanks, signs, digits or anything; lines
+    # padded, shortened or lengthened: same values, or the same error message.
+    lines = _small_text(shared_data).encode("latin-1").split(b"\n")
+    body = [i for i, line in enumerate(lines) if line[:1] in (b" ", b"-") and len(line) <= 80
+            and not line[60:].strip() and line.strip()]
+    for _ in range(data.draw(st.integers(1, 3))):
+        i = data.draw(st.sampled_from(body))
+        line = bytearray(lines[i])
+        op = data.draw(st.sampled_from(["byte", "pad", "cut", "extend"]))
+        if op == "byte" and line:
+            j = data.draw(st.integers(0, len(line) - 1))
+            line[j] = data.draw(st.sampled_from([32, 45, 48, 55, 43, 46, 9, 65]))
+        elif op == "pad":
+            line += b" " * data.draw(st.integers(1, 40))
+        elif op == "cut":
+            del line[data.draw(st.integers(0, len(line))):]
+        else:
+            line += data.draw(st.sampled_from([b"    7", b"  -12", b"x", b"   "]))
+        lines[i] = bytes(line)
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        _assert_same_outcome(*_both_decoders(b"\n".join(lines), monkeypatch))
+
+
+def test_a_stored_day_is_written_back_with_its_dcb_block(bundled_data: Path,
+                                                         tmp_path: Path) -> None:
+    # What an `ionoquake` command writing IONEX from the archive calls.
+    from ionoquake.sources.ionex_write import aux_data_of, write
+    from ionoquake.store import maps
+
+    source = bundled_data / "ionex" / "jpl_2000326-2001014" / "jplg0130.01i.gz"
+    maps.ingest_file(tmp_path / "store", source)
+    day = maps.open_day(tmp_path / "store", "jplg", np.datetime64("2001-01-13"))
+    out = write(day, tmp_path / "jplg0130.01i")
+    assert aux_data_of(out) == aux_data_of(source) != ""
+    a, b = ionex.read(source), ionex.read(out)
+    assert b.attrs["satellites"] == a.attrs["satellites"]
+    assert np.array_equal(a["tec"].values, b["tec"].values, equal_nan=True)

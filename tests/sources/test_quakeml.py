@@ -113,3 +113,45 @@ def test_not_quakeml(tmp_path: Path) -> None:
     with pytest.raises(CatalogError, match=r"^other\.xml line 2: root element is "
                                            r"<FDSNStationXML>, expected <quakeml>$"):
         quakeml.read(path)
+
+
+def test_the_written_quakeml_keeps_place_type_status_agency_and_errors(
+        tmp_path: Path, shared_data: Path) -> None:
+    obspy = pytest.importorskip("obspy")
+    df = catalog.read(shared_data / "catalogs/usgs_comcat_M7_2000-2018.csv")
+    path = quakeml.write(df, tmp_path / "m7.xml")
+    events = {str(e.resource_id).rsplit("/", 1)[-1]: e for e in obspy.read_events(str(path))}
+    # ComCat us2000iyta (usgs_comcat_M7_2000-2018.csv): "96km ESE of Pondaguitan,
+    # Philippines", earthquake, reviewed, locationSource us, magSource us,
+    # horizontalError 6.1 km, depthError 3.2 km, magError 0.038, nst empty, gap 21°,
+    # dmin 1.769°, rms 1.45 s, magNst 67.
+    event = events["us2000iyta"]
+    origin, magnitude = event.preferred_origin(), event.preferred_magnitude()
+    assert event.event_descriptions[0].text == "96km ESE of Pondaguitan, Philippines"
+    assert event.event_descriptions[0].type == "region name"
+    assert event.event_type == "earthquake"
+    assert (origin.evaluation_mode, origin.evaluation_status) == ("manual", "reviewed")
+    assert origin.creation_info.agency_id == "us"
+    assert magnitude.creation_info.agency_id == "us"
+    assert origin.origin_uncertainty.horizontal_uncertainty == pytest.approx(6100.0)
+    assert origin.depth == pytest.approx(60210.0)
+    assert origin.depth_errors.uncertainty == pytest.approx(3200.0)
+    assert magnitude.mag_errors.uncertainty == pytest.approx(0.038)
+    assert magnitude.station_count == 67
+    assert origin.quality.azimuthal_gap == 21.0 and origin.quality.standard_error == 1.45
+    assert origin.quality.minimum_distance == pytest.approx(1.769)
+    assert origin.quality.used_station_count is None  # nst empty in the file
+    # every event: what the table has is what ObsPy reads
+    for row in df.itertuples(index=False):
+        event = events[row.event_id]
+        assert event.event_descriptions[0].text == row.place
+        assert event.event_type == row.event_type
+        assert event.preferred_origin().creation_info.agency_id == row.location_source
+        assert event.preferred_magnitude().creation_info.agency_id == row.magnitude_source
+        assert event.preferred_origin().evaluation_status == {
+            "reviewed": "reviewed", "automatic": "preliminary"}[row.status]
+    back = quakeml.read(path)  # and ionoquake's own reader
+    assert back["place"].tolist() == df["place"].tolist()
+    assert back["event_type"].tolist() == df["event_type"].tolist()
+    assert back["agency"].tolist() == df["location_source"].tolist()
+    assert back["magnitude_agency"].tolist() == df["magnitude_source"].tolist()

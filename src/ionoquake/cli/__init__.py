@@ -1,7 +1,8 @@
 """The ``ionoquake`` command. Thin: it parses options and calls the pipeline stages.
 
 Commands live in :mod:`~ionoquake.cli.archive` (ingest, info, fetch), :mod:`~ionoquake.cli.science`
-(detect, event, track, passes, evaluate) and :mod:`~ionoquake.cli.system` (demo, serve).
+(detect, event, track, passes, evaluate), :mod:`~ionoquake.cli.gnss` (tec, cid) and
+:mod:`~ionoquake.cli.system` (demo, serve).
 
 Every error that ionoquake raises on bad input (:class:`IonoquakeError`) is
 printed as one line on standard error and the command exits with status 2.
@@ -140,4 +141,4 @@ def main() -> None:
 
 
 # The commands, one module per group; importing them registers them on ``app``.
-from ionoquake.cli import archive, science, system  # noqa: E402, F401
+from ionoquake.cli import archive, gnss, plan, science, system  # noqa: E402, F401

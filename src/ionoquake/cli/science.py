@@ -315,7 +315,7 @@ def track(
 def write_track_outputs(residuals: Any, table: Any, stem: Path) -> None:
     """``<stem>.nc`` (residuals, scores, flags; CF attributes) and ``<stem>_anomalies.csv``."""
     from ionoquake.atomic import atomic_path
-    from ionoquake.times import iso_utc_series
+    from ionoquake.store.csv_tables import write_csv
 
     ds = residuals.copy()
     ds["flag"] = ds["flag"].astype("int8")
@@ -330,11 +330,7 @@ def write_track_outputs(residuals: Any, table: Any, stem: Path) -> None:
             ds.attrs[name] = int(value)
     with atomic_path(stem.with_suffix(".nc")) as tmp:
         ds.to_netcdf(tmp)
-    csv = table.copy()
-    for column in ("start", "end", "time"):
-        csv[column] = iso_utc_series(csv[column])
-    with atomic_path(stem.parent / f"{stem.name}_anomalies.csv") as tmp:
-        csv.to_csv(tmp, index=False)
+    write_csv(table, stem.parent / f"{stem.name}_anomalies.csv")
 
 
 
@@ -449,15 +445,15 @@ def evaluate(
     over every configuration tried on the same target events, the rule variations of
     the sensitivity grid included.
     """
-    import pandas as pd
 
     from ionoquake.forecast.alarm_rules import AlarmRules
     from ionoquake.pipeline.evaluate import evaluate_clusters, headline
     from ionoquake.store.catalogs import read_catalog
+    from ionoquake.store.csv_tables import read_csv
 
     first, last = parse_span(start, end, exclusive_end=True)
     root = store_or_default(store)
-    table = pd.read_csv(clusters, parse_dates=["start", "end", "peak_time"])
+    table = read_csv(clusters, times=["start", "end", "peak_time"])
     alarm_rules = AlarmRules.from_toml(rules) if rules else AlarmRules()
     maps_null = None
     if shuffled_ionospheres:

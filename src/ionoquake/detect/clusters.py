@@ -31,6 +31,29 @@ CLUSTER_COLUMNS = (
     "cluster", "sign", "start", "end", "duration_h", "n_epochs", "n_cells", "max_area_km2",
     "lat_min", "lat_max", "lon_west", "lon_east", "peak_time", "peak_lat", "peak_lon",
     "peak_dtec", "peak_dtec_percent", "peak_severity", "geomag", "disturbed_fraction")
+#: Units and meaning of each of :data:`CLUSTER_COLUMNS` (``docs/data.md`` is made of these).
+CLUSTER_COLUMN_DOCS: dict[str, tuple[str, str]] = {
+    "cluster": ("1", "cluster number, 1.. in order of start (and positive first)"),
+    "sign": ("1", "+1 positive (TEC above the upper bound), -1 negative (below the lower)"),
+    "start": ("UTC", "first epoch of the cluster"),
+    "end": ("UTC", "last epoch of the cluster"),
+    "duration_h": ("h", "end minus start (0 for one map)"),
+    "n_epochs": ("1", "epochs with at least one cell of the cluster"),
+    "n_cells": ("1", "cell-epochs of the cluster"),
+    "max_area_km2": ("km2", "largest area of the cluster at one epoch (6371 km sphere)"),
+    "lat_min": ("degrees_north", "southernmost cell centre"),
+    "lat_max": ("degrees_north", "northernmost cell centre"),
+    "lon_west": ("degrees_east", "western edge: the extent runs east from here (may cross 180°)"),
+    "lon_east": ("degrees_east", "eastern edge of the extent"),
+    "peak_time": ("UTC", "epoch of the peak cell (largest |dtec|)"),
+    "peak_lat": ("degrees_north", "latitude of the peak cell"),
+    "peak_lon": ("degrees_east", "longitude of the peak cell"),
+    "peak_dtec": ("TECU", "TEC minus background at the peak cell"),
+    "peak_dtec_percent": ("%", "peak_dtec relative to the background"),
+    "peak_severity": ("1", "peak_dtec in units of the distance from background to bound"),
+    "geomag": ("", "disturbed if any epoch is, quiet if all are, else unknown"),
+    "disturbed_fraction": ("1", "fraction of the cluster's epochs that are disturbed"),
+}
 
 
 def global_longitudes(lon: npt.NDArray[np.float64]) -> tuple[bool, bool]:

@@ -44,6 +44,22 @@ DAY_COLUMNS = ("day", "date", "n_epochs", "epicentre_max_dtec", "epicentre_min_d
                "epicentre_positive", "epicentre_negative", "conjugate_positive",
                "conjugate_negative", "zone_max_positive_fraction", "zone_max_negative_fraction",
                "kp_max", "geomag")
+#: Units and meaning of each of :data:`DAY_COLUMNS` (``docs/data.md`` is made of these).
+DAY_COLUMN_DOCS: dict[str, tuple[str, str]] = {
+    "day": ("d", "UT days from the event day (0: the day of the event)"),
+    "date": ("UTC", "the UT day (midnight)"),
+    "n_epochs": ("1", "map epochs of the day"),
+    "epicentre_max_dtec": ("TECU", "largest TEC minus background at the epicentre"),
+    "epicentre_min_dtec": ("TECU", "smallest TEC minus background at the epicentre"),
+    "epicentre_positive": ("1", "epochs with a positive anomaly at the epicentre"),
+    "epicentre_negative": ("1", "epochs with a negative anomaly at the epicentre"),
+    "conjugate_positive": ("1", "epochs with a positive anomaly at the conjugate point"),
+    "conjugate_negative": ("1", "epochs with a negative anomaly at the conjugate point"),
+    "zone_max_positive_fraction": ("1", "largest area fraction of the zone above the bound"),
+    "zone_max_negative_fraction": ("1", "largest area fraction of the zone below the bound"),
+    "kp_max": ("1", "largest Kp of the day"),
+    "geomag": ("", "disturbed if any epoch of the day is, quiet if all are, else unknown"),
+}
 
 
 @dataclass(frozen=True)
@@ -104,7 +120,7 @@ def zone_fractions(anomalies: xr.Dataset, lat_deg: float, lon_deg: float,
         "zone_negative_fraction": frac["negative"].assign_attrs(
             units="1", long_name="area fraction of the zone below the lower bound"),
         "zone_cells": (sub["dtec"].notnull() & xr.DataArray(inside, dims=("lat", "lon"))).sum(
-            ("lat", "lon")).assign_attrs(long_name="zone cells with a background")})
+            ("lat", "lon")).assign_attrs(units="1", long_name="zone cells with a background")})
 
 
 def event_analysis(maps: xr.Dataset, quake: Earthquake, *,
@@ -151,10 +167,11 @@ def event_analysis(maps: xr.Dataset, quake: Earthquake, *,
     parts.append(zone_fractions(anomalies, quake.latitude, quake.longitude, radius))
     ds = xr.merge(parts, compat="override", combine_attrs="drop_conflicts")
     ds["geomag"] = anomalies["geomag"]
-    ds["kp"] = ("time", _kp_at(ds["time"].values, indices), {"long_name": "Kp of the hour"})
+    ds["kp"] = ("time", _kp_at(ds["time"].values, indices),
+                {"units": "1", "long_name": "Kp index of the hour (planetary, 0 to 9)"})
     event_day = np.datetime64(pd.Timestamp(quake.time).date())
     day = (ds["time"].values.astype("datetime64[D]") - event_day).astype(int)
-    ds["day"] = ("time", day, {"long_name": "UT days from the event day"})
+    ds["day"] = ("time", day, {"units": "1", "long_name": "UT days from the event day"})
     ds = ds.isel(time=(day >= -days_before) & (day <= days_after))
     if ds.sizes["time"] == 0:
         raise IonoquakeError(f"the maps ({maps['time'].values[0]} .. {maps['time'].values[-1]}) "

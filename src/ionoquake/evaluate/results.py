@@ -52,38 +52,75 @@ def _floats(values: ArrayLike) -> tuple[float, ...]:
     return tuple(float(v) for v in np.asarray(values, dtype=float).ravel())
 
 
-_NON_FINITE = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
+#: What the ``non_finite`` entry of a record's dict says of a ``null`` number.
+_INFINITE = {"inf": math.inf, "-inf": -math.inf}
+#: Field annotations whose ``null`` is NaN (numbers, lists and maps of numbers).
+_NUMERIC_TYPES = ("float", "tuple[float, ...]", "dict[str, float]")
+#: How earlier evaluation files wrote non-finite numbers (as strings): still read.
+_OLD_NON_FINITE = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
 
 
-def _plain(value: Any) -> Any:
-    """Numbers as Python floats/ints, NaN and ±inf as strings, so that strict JSON works."""
-    if isinstance(value, Mapping):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, tuple | list):
-        return [_plain(v) for v in value]
+def _plain(value: Any) -> tuple[Any, Any]:
+    """``value`` for strict JSON, and where it held infinities.
+
+    Numbers become Python floats/ints; a non-finite float becomes ``None`` (JSON
+    ``null``). The second item mirrors ``value`` only where it held ±inf: ``"inf"`` or
+    ``"-inf"`` for a number, ``{index or key: mark}`` for a list or dict; ``None`` when
+    there was no infinity. So a ``null`` is NaN unless the marks say which infinity.
+    """
+    if isinstance(value, Mapping | tuple | list):
+        items = value.items() if isinstance(value, Mapping) else enumerate(value)
+        plain: Any = {} if isinstance(value, Mapping) else []
+        marks: dict[str, Any] = {}
+        for key, item in items:
+            p, m = _plain(item)
+            if isinstance(plain, dict):
+                plain[str(key)] = p
+            else:
+                plain.append(p)
+            if m is not None:
+                marks[str(key)] = m
+        return plain, (marks or None)
     if isinstance(value, np.generic):
         value = value.item()
     if isinstance(value, float) and not math.isfinite(value):
-        return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
-    return value
+        return None, (None if math.isnan(value) else ("inf" if value > 0 else "-inf"))
+    return value, None
 
 
-def _unplain(value: Any) -> Any:
+def _unplain(value: Any, marks: Any = None, numeric: bool = True) -> Any:
+    """The inverse of :func:`_plain`: lists as tuples, ``null`` as the marked ±inf, else as
+    NaN where a number belongs (``numeric``) and None elsewhere."""
     if isinstance(value, list):
-        return tuple(_unplain(v) for v in value)
+        m = marks or {}
+        return tuple(_unplain(v, m.get(str(i)), numeric) for i, v in enumerate(value))
     if isinstance(value, dict):
-        return {k: _unplain(v) for k, v in value.items()}
-    if isinstance(value, str) and value in _NON_FINITE:
-        return _NON_FINITE[value]
+        m = marks or {}
+        return {k: _unplain(v, m.get(k), numeric) for k, v in value.items()}
+    if value is None:
+        if isinstance(marks, str):
+            return _INFINITE[marks]
+        return math.nan if numeric else None
+    if isinstance(value, str) and value in _OLD_NON_FINITE:  # files written before strict JSON
+        return _OLD_NON_FINITE[value]
     return value
 
 
 class _Record:
-    """``to_dict``/``from_dict`` for frozen dataclasses of numbers, strings and records."""
+    """``to_dict``/``from_dict`` for frozen dataclasses of numbers, strings and records.
+
+    The dicts are strict JSON: a non-finite number is ``null``, and where it was an
+    infinity the record's ``non_finite`` entry says so (``{"field": {"index": "inf"}}``,
+    present only when some field held ±inf). ``null`` without such a mark is NaN (an
+    undefined value, e.g. the T-test of two identical forecasts) in a number field (a
+    ``float``, or a tuple or dict of them), and None in any other (the ``seed`` of an
+    analytic null, a completeness without a cut).
+    """
 
     def to_dict(self) -> dict[str, Any]:
-        """The record as strict-JSON-ready nested dicts and lists (NaN, ±inf as strings)."""
+        """The record as strict-JSON-ready nested dicts and lists (no NaN, no infinity)."""
         out: dict[str, Any] = {}
+        non_finite: dict[str, Any] = {}
         for f in dataclasses.fields(self):  # type: ignore[arg-type]
             value = getattr(self, f.name)
             if isinstance(value, _Record):
@@ -91,7 +128,11 @@ class _Record:
             elif isinstance(value, dict) and any(isinstance(v, _Record) for v in value.values()):
                 out[f.name] = {k: v.to_dict() for k, v in value.items()}
             else:
-                out[f.name] = _plain(value)
+                out[f.name], marks = _plain(value)
+                if marks is not None:
+                    non_finite[f.name] = marks
+        if non_finite:
+            out["non_finite"] = non_finite
         return out
 
     @classmethod
@@ -99,12 +140,15 @@ class _Record:
         """Rebuild a record written by :meth:`to_dict`."""
         kwargs: dict[str, Any] = {}
         nested = getattr(cls, "_nested", {})
+        marks = data.get("non_finite") or {}
         for f in dataclasses.fields(cls):  # type: ignore[arg-type]
             if f.name not in data:
                 continue
             value = data[f.name]
             if f.name not in nested:
-                kwargs[f.name] = _unplain(value)
+                # null where a number belongs is NaN; in other fields (a seed, rules) None
+                numeric = str(f.type) in _NUMERIC_TYPES
+                kwargs[f.name] = _unplain(value, marks.get(f.name), numeric)
                 continue
             container, kind = nested[f.name]
             if container == "dict":

@@ -41,6 +41,17 @@ __all__ = ["ALARM_COLUMNS", "alarm_footprints", "alarm_grid", "check_alarms", "d
 
 #: Required columns of an alarm table, in order.
 ALARM_COLUMNS = ("issued", "start", "end", "lat", "lon", "radius_km", "score")
+#: Units and meaning of each of :data:`ALARM_COLUMNS` and ``gain`` (for ``docs/data.md``).
+ALARM_COLUMN_DOCS: dict[str, tuple[str, str]] = {
+    "issued": ("UTC", "when the alarm became known (time of the last observation it used)"),
+    "start": ("UTC", "alarm on from this instant (inclusive)"),
+    "end": ("UTC", "alarm off from this instant (exclusive)"),
+    "lat": ("degrees_north", "centre latitude"),
+    "lon": ("degrees_east", "centre longitude, -180..180"),
+    "radius_km": ("km", "great-circle radius of the alarm region"),
+    "score": ("1", "alarm strength (higher is stronger), ranks alarms in Molchan diagrams"),
+    "gain": ("1", "multiplicative rate gain inside the alarm (optional)"),
+}
 
 
 def empty_alarms() -> pd.DataFrame:

@@ -39,7 +39,13 @@ from ionoquake.forecast.archive import write_forecast
 from ionoquake.forecast.grid import Grid
 from ionoquake.forecast.gridded import ForecastConfig
 from ionoquake.forecast.run import run_daily
-from ionoquake.pipeline.sync import sync_alarms, sync_clusters, sync_database, sync_forecasts
+from ionoquake.pipeline.sync import (
+    MIRRORED_SEVERITY,
+    sync_alarms,
+    sync_anomalies,
+    sync_database,
+    sync_forecasts,
+)
 from ionoquake.store import database, maps
 from ionoquake.store.catalogs import read_catalog
 from ionoquake.store.indices import read_indices, stored_sources
@@ -117,7 +123,8 @@ def run_daily_step(store: str | os.PathLike[str], date: dt.date, *, product: str
     anomalies = detect_anomalies(ds, BackgroundConfig(window_days=window_days),
                                  indices=indices, rules=rules_for(indices))
     # Clusters of D's epochs only: the days before are read for their backgrounds.
-    clusters = anomaly_clusters(anomalies.sel(time=slice(str(date), None)))
+    of_day = anomalies.sel(time=slice(str(date), None))
+    clusters = anomaly_clusters(of_day)
     today = clusters[pd.to_datetime(clusters["end"]).dt.date == date]
     alarm_rules = rules or AlarmRules()
     alarms = alarms_from_clusters(today, alarm_rules)
@@ -136,7 +143,8 @@ def run_daily_step(store: str | os.PathLike[str], date: dt.date, *, product: str
                         f"({written.path.name})")
     engine = database.connect(database.database_url(root))
     sync_database(root, engine)
-    sync_clusters(engine, product, today)
+    # the clusters, then their strongest cells (as the demo: see sync.MIRRORED_SEVERITY)
+    sync_anomalies(engine, product, of_day, today, min_abs_severity=MIRRORED_SEVERITY)
     sync_alarms(engine, alarms, alarm_rules.to_dict())
     sync_forecasts(engine, root)
     return result

@@ -38,8 +38,9 @@ from ionoquake.detect.quiet import classify_days, rules_for
 from ionoquake.errors import IonoquakeError
 from ionoquake.pipeline.detect import detect_to_files, event_to_files
 from ionoquake.pipeline.sync import (
+    MIRRORED_SEVERITY,
     sync_alarms,
-    sync_clusters,
+    sync_anomalies,
     sync_database,
     sync_evaluation,
     sync_forecasts,
@@ -49,6 +50,7 @@ from ionoquake.report.demo_report import DemoResult, write_report
 from ionoquake.report.progress import progress_bar
 from ionoquake.store import database, maps
 from ionoquake.store.catalogs import read_catalog
+from ionoquake.store.csv_tables import read_csv
 from ionoquake.store.indices import read_indices
 from ionoquake.store.ingest import ingest_path, ingest_paths
 
@@ -112,8 +114,8 @@ def demo_passes(data: Path, out: Path, engine: Any) -> dict[str, Any]:
     written = run_passes([data / "tle" / "celestrak_science_20191118.tle"], zones,
                          "2019-11-10", "2019-11-26", out,
                          norad_ids=(43194, 39452, 39451, 39453))
-    table = pd.read_csv(written["csv"], parse_dates=["entry", "exit", "closest_time"])
-    sync_passes(engine, table)
+    table = read_csv(written["csv"], times=["entry", "exit", "closest_time"])
+    sync_passes(engine, table, zones)
     gaps = (table.sort_values("entry").groupby("zone_id", observed=True)["entry"]
             .diff().dt.total_seconds() / 3600)
     return {"n_passes": len(table), "n_zones": len(zones), "csv": written["csv"],
@@ -193,7 +195,7 @@ def run_demo(output: Path, console: Console, *,
     # their shortest decimal), as `ionoquake evaluate --clusters FILE` makes them: the demo
     # scores exactly what a user scoring its CSV gets, and its issued forecasts stay those
     # of earlier versions (the archive refuses a different forecast under the same model).
-    clusters = pd.read_csv(det.table, parse_dates=["start", "end", "peak_time"])
+    clusters = read_csv(det.table, times=["start", "end", "peak_time"])
     events = target_events(store, ds.time.values[0], ds.time.values[-1])
     with progress_bar("events", total=len(events)) as advance:
         for _, row in events.iterrows():
@@ -215,7 +217,8 @@ def run_demo(output: Path, console: Console, *,
                       f"flagged-day fraction {e['epicentre_fraction']:.2f} vs "
                       f"{e['control_median']:.2f} at the same latitude (rank {e['rank']:.2f})")
 
-    sync_clusters(engine, "jplg", clusters)
+    # the clusters, then their strongest cells (all of them are in detect/anomalies.nc)
+    sync_anomalies(engine, "jplg", anomalies, clusters, min_abs_severity=MIRRORED_SEVERITY)
 
     _step(console, "passes of CSES and Swarm A/B/C over the M≥6 zones of 2019-11")
     ingest_path(store, data / "tle" / "celestrak_science_20191118.tle")  # for the map's tracks

@@ -8,7 +8,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +17,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from ionoquake.atomic import atomic_path
 from ionoquake.detect.anomalies import DEFAULT_RULES, detect_anomalies, flag_counts
 from ionoquake.detect.background import DEFAULT_CONFIG, BackgroundConfig
 from ionoquake.detect.clusters import anomaly_clusters
@@ -25,6 +25,8 @@ from ionoquake.detect.event import Earthquake, days_before_table, event_analysis
 from ionoquake.detect.quiet import QuietRules
 from ionoquake.report import detection as figures
 from ionoquake.report.figures import save
+from ionoquake.store.cf import cf_encode
+from ionoquake.store.csv_tables import write_csv
 
 
 @dataclass(frozen=True)
@@ -43,24 +45,22 @@ class Outputs:
     anomalies: xr.Dataset | None = None
 
 
-def _netcdf_safe(ds: xr.Dataset) -> xr.Dataset:
-    out = ds.copy()
-    out.attrs = {k: (json.dumps(v) if isinstance(v, (dict, list, tuple)) else v)
-                 for k, v in ds.attrs.items() if v is not None}
-    for name in out.variables:
-        attrs = out[name].attrs
-        out[name].attrs = {k: (json.dumps(v) if isinstance(v, dict) else v)
-                           for k, v in attrs.items()}
-    return out
+def write_netcdf(ds: xr.Dataset, path: str | os.PathLike[str], *, title: str | None = None,
+                 source: str | None = None) -> Path:
+    """Write a Dataset as CF-1.8 NetCDF-4 (zlib level 4; :func:`ionoquake.store.cf.cf_encode`).
 
-
-def write_netcdf(ds: xr.Dataset, path: str | os.PathLike[str]) -> Path:
-    """Write a Dataset as NetCDF-4 (zlib level 4); dict attrs become JSON strings."""
+    Dict attributes become JSON strings, TECU becomes ``1e16 m-2`` with a TECU long name.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    safe = _netcdf_safe(ds)
-    encoding = {v: {"zlib": True, "complevel": 4} for v in safe.data_vars}
-    safe.to_netcdf(path, encoding=encoding)
+    safe, encoding = cf_encode(
+        ds, title=title or f"ionoquake {path.stem}",
+        source=source or "; ".join(str(ds.attrs[k]) for k in ("product", "anomaly_method")
+                                   if ds.attrs.get(k)) or "ionoquake")
+    for name in safe.data_vars:
+        encoding.setdefault(str(name), {}).update(zlib=True, complevel=4)
+    with atomic_path(path) as tmp:
+        safe.to_netcdf(tmp, encoding=encoding)
     return path
 
 
@@ -101,9 +101,10 @@ def detect_to_files(maps: xr.Dataset, out_dir: str | os.PathLike[str], *,
     if anomalies is None:
         anomalies = detect_anomalies(maps, config, indices=indices, rules=rules)
     clusters = anomaly_clusters(anomalies)
-    nc = write_netcdf(anomalies, out / f"{name}.nc")
+    nc = write_netcdf(anomalies, out / f"{name}.nc", title=(
+        f"TEC anomalies of {maps.attrs.get('product', 'the maps')} against a running background"))
     table = out / f"{name}_clusters.csv"
-    clusters.to_csv(table, index=False)
+    write_csv(clusters, table)
     pngs = []
     epochs = most_anomalous_epochs(anomalies, n_maps)
     if epochs:
@@ -133,9 +134,10 @@ def event_to_files(maps: xr.Dataset, quake: Earthquake, out_dir: str | os.PathLi
     ds = event_analysis(maps, quake, config=config, anomalies=anomalies, indices=indices,
                         rules=rules, days_before=days_before, days_after=days_after)
     days = days_before_table(ds)
-    nc = write_netcdf(ds, out / f"{name}.nc")
+    nc = write_netcdf(ds, out / f"{name}.nc", title=(
+        f"TEC at the epicentre, its conjugate point and preparation zone of {quake.name or name}"))
     table = out / f"{name}_days.csv"
-    days.to_csv(table, index=False, float_format="%.4g")
+    write_csv(days, table, float_format="%.4g")
     pngs = [save(figures.event_series(ds), out / f"{name}_series.png")]
     epochs = zone_epochs(ds, n_maps, days=10)
     if epochs:

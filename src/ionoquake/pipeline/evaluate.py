@@ -4,6 +4,18 @@ anomaly clusters --(alarm rules)--> alarms --(daily forecasts, frozen issue time
 forecasts --(targets: declustered catalogue)--> Molchan/ASS/gain, ROC, CSEP tests,
 superposed epoch analysis --> one HTML report and a JSON summary.
 
+The summary ``evaluation.json`` is strict JSON (RFC 8259: no NaN, no Infinity; a
+non-finite number is ``null``, see :class:`ionoquake.evaluate.results.SkillResult`'s
+``to_dict``) and small: number lists longer than :data:`MAX_INLINE` (Molchan
+trajectories, ROC curves, null samples) are moved to ``evaluation_arrays.parquet``
+beside it, one row per value (``array``: the JSON pointer of the list, RFC 6901;
+``index``; ``value``, float64, null where the JSON list had ``null``), and the list in
+the JSON is replaced by ``{"sidecar": "evaluation_arrays.parquet", "array": <pointer>,
+"length": n}``. :func:`read_evaluation` puts them back. The CSEP tests' forecast (the
+run's rates summed over its days) and the observed catalogue of its period go to
+``csep/forecast.dat`` (CSEP ASCII) and ``csep/catalog.xml`` (QuakeML), which pyCSEP
+loads (:mod:`ionoquake.forecast.csep_export`).
+
 Every run is recorded in the archive's ledger, and its headline p-value (the area
 skill score of the alarms against the seismicity baseline) is corrected over every
 configuration tried on the same targets (:mod:`ionoquake.evaluate.family`).
@@ -24,11 +36,12 @@ from ionoquake.atomic import write_bytes_atomic
 from ionoquake.detect.decluster import decluster
 from ionoquake.evaluate.epoch import superposed_epoch
 from ionoquake.evaluate.family import FamilyWise, assess_run, ledger_record
-from ionoquake.evaluate.forecast_run import RunEvaluation, evaluate_run
+from ionoquake.evaluate.forecast_run import RunEvaluation, _run_total, evaluate_run
 from ionoquake.evaluate.results import SkillResult
 from ionoquake.evaluate.sensitivity import SensitivityTable, sensitivity_grid
 from ionoquake.evaluate.shuffled_maps import AlarmCube, MapsNull, shuffled_maps_test
 from ionoquake.forecast.alarm_rules import AlarmRules, alarms_from_clusters
+from ionoquake.forecast.csep_export import write_csep_ascii, write_csep_catalog
 from ionoquake.forecast.grid import Grid
 from ionoquake.forecast.gridded import ForecastConfig
 from ionoquake.forecast.run import run_daily
@@ -36,6 +49,11 @@ from ionoquake.report.evaluation_report import robustness_text, write_evaluation
 from ionoquake.report.progress import progress_bar
 from ionoquake.store.ledger import record_evaluation
 from ionoquake.store.provenance import json_sha256
+from ionoquake.times import iso_utc
+
+#: Number lists longer than this go from ``evaluation.json`` to its Parquet sidecar.
+MAX_INLINE = 64
+ARRAYS_FILE = "evaluation_arrays.parquet"
 
 
 @dataclass(frozen=True)
@@ -151,16 +169,130 @@ def evaluate_clusters(catalog: pd.DataFrame, clusters: pd.DataFrame, rules: Alar
     report = write_evaluation_report(out / "evaluation.html", evaluation, epoch=epoch,
                                      context=ctx, family=family, sensitivity=table,
                                      ionosphere=ionosphere)
-    summary = write_bytes_atomic(out / "evaluation.json", json.dumps(
-        {"rules": rules.to_dict(), "n_alarms": len(alarms), "n_targets": len(targets),
-         **family.to_dict(), "evaluation": evaluation.to_dict(),
-         "epoch": epoch.to_dict() if epoch is not None else None,
-         "sensitivity": table.to_dict() if table is not None else None,
-         "time_shuffled_ionospheres": ionosphere.to_dict() if ionosphere is not None else None,
-         "warnings": [short] if short else []},
-        indent=1, default=str).encode())
+    csep_files = write_csep_files(out / "csep", forecasts, mainshocks)
+    summary = write_evaluation(out / "evaluation.json", {
+        "rules": rules.to_dict(), "n_alarms": len(alarms), "n_targets": len(targets),
+        **family.to_dict(), "evaluation": evaluation.to_dict(),
+        "epoch": epoch.to_dict() if epoch is not None else None,
+        "sensitivity": table.to_dict() if table is not None else None,
+        "time_shuffled_ionospheres": ionosphere.to_dict() if ionosphere is not None else None,
+        "csep_files": csep_files, "warnings": [short] if short else []})
     return AlarmRun(evaluation, alarms, targets, report, summary, family, table, ionosphere,
                     short)
+
+
+def write_csep_files(folder: Path, forecasts: list[Any], catalog: pd.DataFrame
+                     ) -> dict[str, Any]:
+    """The CSEP tests' inputs as pyCSEP reads them: ``forecast.dat`` and ``catalog.xml``.
+
+    The forecast is the run's rates summed over its daily forecasts (what
+    :func:`ionoquake.evaluate.csep.csep_tests` scores), the catalogue the events of
+    ``catalog`` between the first issue time and the end of the last horizon. Returns
+    the file names (relative to the folder of ``evaluation.json``) and the period, to
+    give ``csep.load_gridded_forecast`` as ``start_date`` and ``end_date``.
+    """
+    if not forecasts:
+        return {}
+    first = pd.Timestamp(forecasts[0].attrs["issue_time"])
+    last = pd.Timestamp(forecasts[-1].attrs["issue_time"]) + pd.Timedelta(
+        days=float(forecasts[-1].attrs["horizon_days"]))
+    period = catalog[(catalog["time"] >= first) & (catalog["time"] < last)]
+    write_csep_ascii(_run_total(forecasts), folder / "forecast.dat")
+    write_csep_catalog(period, folder / "catalog.xml")
+    return {"forecast": f"{folder.name}/forecast.dat", "catalog": f"{folder.name}/catalog.xml",
+            "start_date": iso_utc(first), "end_date": iso_utc(last),
+            "format": "CSEP ASCII (pyCSEP load_gridded_forecast) and QuakeML 1.2"}
+
+
+def _pointer(path: tuple[str, ...]) -> str:
+    return "/" + "/".join(p.replace("~", "~0").replace("/", "~1") for p in path)
+
+
+def split_arrays(data: Any, max_inline: int = MAX_INLINE, sidecar: str = ARRAYS_FILE,
+                 path: tuple[str, ...] = ()) -> tuple[Any, dict[str, list[Any]]]:
+    """``data`` with its long number lists replaced by references, and those lists by pointer."""
+    arrays: dict[str, list[Any]] = {}
+    if isinstance(data, dict):
+        out = {}
+        for key, value in data.items():
+            out[key], more = split_arrays(value, max_inline, sidecar, (*path, str(key)))
+            arrays.update(more)
+        return out, arrays
+    if isinstance(data, list):
+        numbers = all(v is None or (isinstance(v, int | float) and not isinstance(v, bool))
+                      for v in data)
+        if numbers and len(data) > max_inline:
+            pointer = _pointer(path)
+            arrays[pointer] = data
+            return {"sidecar": sidecar, "array": pointer, "length": len(data)}, arrays
+        out_list = []
+        for i, value in enumerate(data):
+            item, more = split_arrays(value, max_inline, sidecar, (*path, str(i)))
+            out_list.append(item)
+            arrays.update(more)
+        return out_list, arrays
+    return data, arrays
+
+
+def _finite_or_null(value: Any) -> Any:
+    """NaN and ±inf left outside the result records (which mark them) as ``None``."""
+    if isinstance(value, dict):
+        return {k: _finite_or_null(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite_or_null(v) for v in value]
+    if isinstance(value, float | np.floating) and not np.isfinite(value):
+        return None
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def write_evaluation(path: Path, data: dict[str, Any]) -> Path:
+    """Write ``data`` as strict JSON at ``path`` with its long lists in the Parquet sidecar."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from ionoquake.atomic import atomic_path
+
+    small, arrays = split_arrays(_finite_or_null(data))
+    names = [name for name, values in arrays.items() for _ in values]
+    table = pa.table({
+        "array": pa.array(names, pa.string()).dictionary_encode(),
+        "index": pa.array([i for values in arrays.values() for i in range(len(values))],
+                          pa.int32()),
+        "value": pa.array([v for values in arrays.values() for v in values], pa.float64())})
+    with atomic_path(path.parent / ARRAYS_FILE) as tmp:
+        pq.write_table(table, tmp, compression="zstd")
+    return write_bytes_atomic(path, json.dumps(small, indent=1, allow_nan=False,
+                                               default=str).encode())
+
+
+def read_evaluation(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """``evaluation.json`` with the lists of its sidecar put back (``from_dict`` reads it)."""
+    import pyarrow.parquet as pq
+
+    path = Path(path)
+    data = json.loads(path.read_text())
+    sidecars: dict[str, dict[str, list[Any]]] = {}
+
+    def fill(value: Any) -> Any:
+        if isinstance(value, dict):
+            if set(value) == {"sidecar", "array", "length"}:
+                name = str(value["sidecar"])
+                if name not in sidecars:
+                    frame = pq.read_table(path.parent / name).to_pandas()
+                    sidecars[name] = {
+                        str(k): [None if pd.isna(v) else float(v) for v in g.sort_values(
+                            "index")["value"]]
+                        for k, g in frame.groupby("array", observed=True)}
+                return sidecars[name][value["array"]]
+            return {k: fill(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [fill(v) for v in value]
+        return value
+
+    out: dict[str, Any] = fill(data)
+    return out
 
 
 def learning_gap(catalog: pd.DataFrame, start: str | pd.Timestamp,

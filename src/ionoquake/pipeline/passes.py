@@ -3,9 +3,11 @@
 :func:`run_passes` is what the CLI calls: it reads TLE files, picks satellites,
 builds zones (earthquake preparation zones from a catalogue, or one circle) and writes
 
-* ``passes.csv`` -- the pass table (:data:`ionoquake.orbits.passes.PASS_COLUMNS`);
+* ``passes.csv`` -- the pass table (:data:`ionoquake.orbits.passes.PASS_COLUMNS`), times
+  ISO 8601 UTC with ``Z`` (:mod:`ionoquake.times`);
 * ``passes.geojson`` -- the zones as polygons with their pass counts, and the closest
-  approach of each pass as a point (RFC 7946; longitude, latitude order);
+  approach of each pass as a point (RFC 7946: longitude, latitude order, rings
+  counter-clockwise and closed once, zones across 180° split into MultiPolygons);
 * ``passes.png`` -- a map: coastline, zones, closest approaches coloured by satellite.
 """
 
@@ -16,12 +18,14 @@ from collections.abc import Sequence
 from os import PathLike
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from ionoquake.errors import IonoquakeError
 from ionoquake.orbits.passes import TimeLike, passes_over
+from ionoquake.orbits.zones import zone_geometry
 from ionoquake.sources import tle
+from ionoquake.store.csv_tables import write_csv
+from ionoquake.times import iso_utc_series
 
 __all__ = ["passes_geojson", "passes_map", "run_passes"]
 
@@ -29,30 +33,26 @@ _MAX_POINTS = 20_000  # GeoJSON points and map dots beyond this are thinned (fil
 
 
 def passes_geojson(zones: pd.DataFrame, passes: pd.DataFrame) -> dict[str, object]:
-    """A GeoJSON FeatureCollection of zones (with ``n_passes``) and closest approaches."""
-    from ionoquake.report.figures import circle_outline
+    """A GeoJSON FeatureCollection of zones (with ``n_passes``) and closest approaches.
 
+    RFC 7946: zone rings counter-clockwise and closed once, zones across 180° split into
+    MultiPolygons (:func:`ionoquake.orbits.zones.zone_geometry`); times ISO 8601 UTC.
+    """
     counts = passes["zone_id"].astype(str).value_counts()
     features: list[dict[str, object]] = []
     for zid, lat, lon, radius, verts in zip(
             zones["zone_id"].astype(str), zones["lat"].to_numpy(float),
             zones["lon"].to_numpy(float), zones["radius_km"].to_numpy(float),
             zones["vertices"], strict=True):
-        if verts is not None:
-            ring = np.asarray(verts)
-        else:
-            lats, lons = circle_outline(lat, lon, radius, n=73)
-            ring = np.column_stack([lons, lats])[~np.isnan(lats)]
-        ring = np.vstack([ring, ring[:1]])
         features.append({
             "type": "Feature",
-            "geometry": {"type": "Polygon", "coordinates": [ring.round(4).tolist()]},
+            "geometry": zone_geometry(lat, lon, radius, verts, n=72),
             "properties": {"zone_id": zid, "radius_km": float(radius),
                            "n_passes": int(counts.get(zid, 0))},
         })
     shown = passes.head(_MAX_POINTS)
-    for row in shown.astype({"zone_id": str, "satellite": str, "closest_time": str}).to_dict(
-            "records"):
+    shown = shown.assign(closest_time=iso_utc_series(shown["closest_time"]).to_numpy())
+    for row in shown.astype({"zone_id": str, "satellite": str}).to_dict("records"):
         features.append({
             "type": "Feature",
             "geometry": {"type": "Point", "coordinates": [round(row["closest_lon"], 4),
@@ -133,7 +133,7 @@ def run_passes(tle_paths: Sequence[str | PathLike[str]], zones: pd.DataFrame, st
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     written = {"csv": out / "passes.csv", "geojson": out / "passes.geojson"}
-    found.to_csv(written["csv"], index=False, float_format="%.6g")
+    write_csv(found, written["csv"], float_format="%.6g")  # times ISO 8601 UTC, Z
     written["geojson"].write_text(json.dumps(passes_geojson(zones, found)))
     if figure:
         from ionoquake.report.figures import save

@@ -129,7 +129,65 @@ def describe_track(ds: xr.Dataset) -> str:
     return "\n".join(lines)
 
 
+def describe_receiver(ds: xr.Dataset) -> str:
+    """Marker, RINEX version, systems, epochs and observables of receiver observations."""
+    a = ds.attrs
+    pairs = a.get("frequency_pairs", "")
+    lines = [
+        f"receiver  {a.get('marker_name', '?')}  RINEX {a.get('version', '?')}"
+        + ("  (Hatanaka-compressed)" if a.get("crinex") else "")
+        + (f", {a['rxmodel']}" if a.get("rxmodel") else ""),
+        f"epochs    {ds.sizes.get('time', 0)}  {_span(ds['time'].values)}, "
+        f"{_step(ds['time'].values)}",
+        f"satellites {ds.sizes.get('sv', 0)}; systems {a.get('systems', '?')}",
+        f"observables {', '.join(map(str, ds.data_vars))}",
+    ]
+    if pairs:
+        lines.append(f"dual-frequency pairs {pairs}")
+    if a.get("single_frequency"):
+        lines.append("single frequency: no dual-frequency TEC can be formed from this file")
+    return "\n".join(lines)
+
+
+def describe_tec(ds: xr.Dataset) -> str:
+    """Receivers, satellites, epochs, shell and STEC range of line-of-sight TEC."""
+    stec = ds["stec"].values
+    return "\n".join([
+        f"receivers {', '.join(map(str, ds['receiver'].values))}",
+        f"satellites {ds.sizes.get('satellite', 0)}; epochs {ds.sizes.get('time', 0)}  "
+        f"{_span(ds['time'].values)}, {_step(ds['time'].values)}",
+        f"STEC      {np.nanmin(stec):.1f} .. {np.nanmax(stec):.1f} TECU, "
+        f"{int(np.isfinite(stec).sum())} values; shell {ds.attrs.get('shell_height_km', '?')} km",
+    ])
+
+
+def describe_ephemeris(ds: xr.Dataset) -> str:
+    """Satellites and epochs of broadcast navigation or precise orbits."""
+    return "\n".join([
+        f"orbits    {ds.attrs.get('rinextype', '')} {ds.attrs.get('version', '')}".rstrip(),
+        f"satellites {ds.sizes.get('sv', 0)}: {', '.join(map(str, ds['sv'].values[:8]))}"
+        + (" ..." if ds.sizes.get("sv", 0) > 8 else ""),
+        f"epochs    {ds.sizes.get('time', 0)}  {_span(ds['time'].values)}",
+    ])
+
+
+def describe_biases(df: pd.DataFrame) -> str:
+    """Satellite and station biases of a Bias-SINEX file."""
+    sats = df[df["station"].fillna("").str.strip() == ""]
+    pairs = sorted({f"{a}-{b}" for a, b in zip(df["obs1"], df["obs2"], strict=True)})
+    return "\n".join([
+        f"biases    {len(df)} ({len(sats)} of satellites, {len(df) - len(sats)} of stations)"
+        f", agency {df.attrs.get('agency', '?')}",
+        f"signals   {', '.join(pairs[:10])}" + (" ..." if len(pairs) > 10 else ""),
+        f"valid     {_span(df['start'])}",
+    ])
+
+
 _DESCRIBE: dict[str, Callable[[Any], str]] = {
+    "receiver": describe_receiver,
+    "tec": describe_tec,
+    "ephemeris": describe_ephemeris,
+    "biases": describe_biases,
     "maps": describe_maps,
     "catalog": describe_catalog,
     "indices": describe_indices,
@@ -172,6 +230,20 @@ def describe_tables(store: str | os.PathLike[str]) -> list[str]:
     return lines
 
 
+def describe_receiver_tec(store: str | os.PathLike[str]) -> list[str]:
+    """One entry per network of the receiver-TEC archive: days, receivers, satellites."""
+    from ionoquake.store import gnss_tec
+
+    table = gnss_tec.days(store)
+    lines = []
+    for network, rows in table.groupby("network"):
+        days = rows["day"].sort_values()
+        lines.append(f"  gnss_tec/{network:15s} {len(rows):5d} days {days.iloc[0].date()} .. "
+                     f"{days.iloc[-1].date()}, up to {int(rows['receivers'].max())} receivers, "
+                     f"{int(rows['satellites'].max())} satellites")
+    return lines
+
+
 def describe_forecasts(store: str | os.PathLike[str]) -> list[str]:
     """One entry per forecast model: how many daily forecasts, first and last issue day."""
     root = Path(store) / "forecasts"
@@ -200,6 +272,7 @@ def describe_store(store: str | os.PathLike[str]) -> str:
             f"{days.iloc[-1].date()}  {int(rows['n_maps'].sum()):6d} maps  missing days: "
             f"{expected - len(rows)}")
     lines += describe_tables(store)
+    lines += describe_receiver_tec(store)
     lines += describe_forecasts(store)
     ledger = describe_ledger(store)
     if ledger is not None:

@@ -1,11 +1,13 @@
 """The HTTP API (``ionoquake serve``): read endpoints over the archive and the database.
 
-Every parameter is validated (ranges, the longest time span, the largest page) and a
-bad request gets a 4xx answer that says what is wrong. Write endpoints need the
-token from the configuration (``IONOQUAKE_API_TOKEN``). No file path from a request
-reaches the file system: products are looked up among the stored ones, uploads are
-written under generated names; and no server path reaches an answer: errors name the
-archive "archive" and an upload by its sanitised name.
+Every parameter is validated (ranges, the longest time span, the largest page), a query
+parameter the endpoint does not take is refused (400), and a bad request gets a 4xx
+answer that says what is wrong. Times in answers are ISO 8601 UTC with ``Z``
+(:mod:`ionoquake.times`); GeoJSON is served as ``application/geo+json`` (RFC 7946).
+Write endpoints need the token from the configuration (``IONOQUAKE_API_TOKEN``). No file
+path from a request reaches the file system: products are looked up among the stored
+ones, uploads are written under generated names; and no server path reaches an answer:
+errors name the archive "archive" and an upload by its sanitised name.
 
 ``/docs`` is Swagger UI served from the package (``static/vendor/swagger-ui``, copied
 from the npm package ``swagger-ui-dist`` by ``make assets``), so it works offline.
@@ -18,16 +20,24 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 from ionoquake import __version__
 from ionoquake.errors import IonoquakeError
-from ionoquake.service import map_routes, table_routes, tracks, write_routes
+from ionoquake.service import (
+    gnss_routes,
+    map_routes,
+    plan_routes,
+    table_routes,
+    tracks,
+    write_routes,
+)
 from ionoquake.service.cache import ResponseCache, store_generation
 from ionoquake.service.map_data import MapData
+from ionoquake.service.params import known_query
 from ionoquake.service.settings import Settings
 from ionoquake.service.tracks import StoredTles
 from ionoquake.service.uploads import UploadLimit, hide_paths
@@ -36,7 +46,7 @@ from ionoquake.store import database
 __all__ = ["app_from_env", "create_app"]
 
 STATIC = Path(__file__).parent / "static"
-PAGES = ("index.html", "event.html", "forecasts.html")
+PAGES = ("index.html", "event.html", "forecasts.html", "plan.html", "cid.html")
 SWAGGER_UI = "/static/vendor/swagger-ui"
 
 
@@ -63,8 +73,9 @@ def create_app(settings: Settings) -> FastAPI:
                        exclude=("/api/jobs/",))
     app.add_middleware(UploadLimit, path="/api/ingest", max_bytes=settings.max_upload_bytes)
     app.add_exception_handler(IonoquakeError, _bad_input)  # type: ignore[arg-type]
-    for module in (table_routes, map_routes, write_routes, tracks):
-        app.include_router(module.router)
+    for module in (table_routes, map_routes, write_routes, tracks, plan_routes, gnss_routes):
+        # every query parameter is checked, unknown ones too (params.known_query)
+        app.include_router(module.router, dependencies=[Depends(known_query)])
     app.add_api_route("/basemap/land_110m.geojson", _basemap, methods=["GET"],
                       include_in_schema=False)
     for name in PAGES:

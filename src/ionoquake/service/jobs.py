@@ -23,6 +23,7 @@ from typing import Any
 
 from ionoquake.atomic import write_bytes_atomic
 from ionoquake.errors import IonoquakeError
+from ionoquake.times import iso_utc
 
 JOB_ID = re.compile(r"^[0-9a-f]{16}$")
 
@@ -32,7 +33,8 @@ class Busy(IonoquakeError):
 
 
 def _now() -> str:
-    return dt.datetime.now(dt.UTC).replace(tzinfo=None).isoformat(timespec="seconds")
+    """The time now as ISO 8601 UTC with Z (:func:`ionoquake.times.iso_utc`)."""
+    return str(iso_utc(dt.datetime.now(dt.UTC)))
 
 
 def jobs_folder(store: str | os.PathLike[str]) -> Path:

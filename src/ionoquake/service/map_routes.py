@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 
-from ionoquake.service.geojson import grid_geojson
+from ionoquake.service.geojson import grid_geojson, times
 from ionoquake.service.map_data import MapData
 from ionoquake.service.params import (
     MAX_SPAN_DAYS,
@@ -23,11 +23,24 @@ from ionoquake.service.params import (
     Lat,
     Lon,
     Start,
+    as_geojson,
     as_json,
     check_span,
     check_time_range,
     naive,
     series_span,
+)
+from ionoquake.service.schemas import (
+    BOOLEAN,
+    INTEGER,
+    NUMBER,
+    STRING,
+    TIME,
+    array_of,
+    feature_collection,
+    json_responses,
+    nullable,
+    obj,
 )
 from ionoquake.store import maps
 
@@ -56,7 +69,13 @@ def stored_product(product: str, data: Data) -> str:
 
 Product = Annotated[str, Depends(stored_product)]
 
-@router.get("/api/maps")
+_DAY = {"type": "string", "format": "date"}
+_VALUES = array_of(nullable(NUMBER))
+
+
+@router.get("/api/maps", response_model=None, responses=json_responses(array_of(obj({
+    "product": STRING, "first_day": _DAY, "last_day": _DAY, "days": INTEGER,
+    "maps": INTEGER}))))
 def list_maps(data: Data) -> list[dict[str, Any]]:
     table = maps.partitions(data.store)
     out = []
@@ -66,7 +85,8 @@ def list_maps(data: Data) -> list[dict[str, Any]]:
                     "maps": int(rows["n_maps"].sum())})
     return out
 
-@router.get("/api/maps/{product}/times")
+@router.get("/api/maps/{product}/times", response_model=None,
+            responses=json_responses(obj({"product": STRING, "times": array_of(TIME)})))
 def map_times(product: Product, data: Data, start: Start = None,
               end: End = None) -> dict[str, Any]:
     s, e = check_span(start, end, MAX_SPAN_DAYS)
@@ -75,10 +95,15 @@ def map_times(product: Product, data: Data, start: Start = None,
     last = str(days[-1]) if e is None else str(e.date())
     if s is None and e is None and (days[-1] - days[0]) > np.timedelta64(MAX_SPAN_DAYS, "D"):
         first = str(days[-1] - np.timedelta64(MAX_SPAN_DAYS, "D"))
-    times = data.open(product, first, last)["time"].values
-    return {"product": product, "times": [str(t)[:19] for t in times]}
+    stamps = data.open(product, first, last)["time"].values
+    return {"product": product, "times": times(stamps)}
 
-@router.get("/api/maps/{product}/grid")
+@router.get("/api/maps/{product}/grid", response_model=None, responses=json_responses(
+    obj({"product": STRING, "time": TIME, "units": STRING, "lat": array_of(NUMBER),
+         "lon": array_of(NUMBER), "values": array_of(_VALUES)}),
+    feature_collection({"value": NUMBER, "lat": NUMBER, "lon": NUMBER},
+                       extra={"properties": obj({"time": nullable(TIME),
+                                                 "units": STRING})})))
 def map_grid(product: Product, data: Data, time: dt.datetime,
              stride: Annotated[int, Query(ge=1, le=10)] = 1,
              variable: Annotated[str, Query(
@@ -100,13 +125,15 @@ def map_grid(product: Product, data: Data, time: dt.datetime,
         raise HTTPException(404, f"no {product} map within one interval of {time}")
     grid = nearest[variable].isel(lat=slice(None, None, stride), lon=slice(None, None, stride))
     if format == "geojson":
-        return as_json(grid_geojson(grid))
-    return as_json({"product": product, "time": str(nearest["time"].values)[:19],
+        return as_geojson(grid_geojson(grid))
+    return as_json({"product": product, "time": times([nearest["time"].values])[0],
                     "units": "TECU", "lat": grid["lat"].values.astype(float),
                     "lon": grid["lon"].values.astype(float),
                     "values": np.round(grid.values.astype(float), 2)})
 
-@router.get("/api/maps/{product}/series")
+@router.get("/api/maps/{product}/series", response_model=None, responses=json_responses(
+    obj({"product": STRING, "lat": NUMBER, "lon": NUMBER, "units": STRING,
+         "time": array_of(TIME), "tec": _VALUES})))
 def map_series(product: Product, data: Data,
                lat: Lat, lon: Lon, start: dt.datetime, end: dt.datetime,
                step_minutes: Annotated[int, Query(ge=5, le=1440)] = 60) -> dict[str, Any]:
@@ -114,13 +141,16 @@ def map_series(product: Product, data: Data,
 
     s, e = series_span(start, end)
     ds = data.open(product, str(s.date()), str(e.date()))
-    times = pd.date_range(s, e, freq=f"{step_minutes}min", inclusive="left")
-    values = tec_at(ds, times.values, lat, lon)
+    stamps = pd.date_range(s, e, freq=f"{step_minutes}min", inclusive="left")
+    values = tec_at(ds, stamps.values, lat, lon)
     return {"product": product, "lat": lat, "lon": lon, "units": "TECU",
-            "time": [str(t)[:19] for t in times],
+            "time": times(stamps),
             "tec": [None if np.isnan(v) else round(float(v), 2) for v in values]}
 
-@router.get("/api/maps/{product}/anomalies")
+@router.get("/api/maps/{product}/anomalies", response_model=None, responses=json_responses(
+    obj({"product": STRING, "lat": NUMBER, "lon": NUMBER, "units": STRING, "method": STRING,
+         "time": array_of(TIME), "tec": _VALUES, "background": _VALUES, "lower": _VALUES,
+         "upper": _VALUES, "positive": array_of(BOOLEAN), "negative": array_of(BOOLEAN)})))
 def point_series(product: Product, data: Data,
                  lat: Lat, lon: Lon, start: dt.datetime, end: dt.datetime,
                  window_days: Annotated[int, Query(ge=3, le=60)] = 15) -> dict[str, Any]:
@@ -141,7 +171,7 @@ def point_series(product: Product, data: Data,
 
     return {"product": product, "lat": lat, "lon": lon, "units": "TECU",
             "method": an.attrs.get("background_bounds", ""),
-            "time": [str(t)[:19] for t in an["time"].values],
+            "time": times(an["time"].values),
             "tec": values("tec") if "tec" in an else values("dtec"),
             "background": values("background"), "lower": values("lower"),
             "upper": values("upper"),

@@ -1,7 +1,12 @@
 """Parameters the API's endpoints share: validated types, spans, boxes, and fast JSON.
 
 Bad values get a 4xx answer that says what is wrong (FastAPI's 422 for types and
-ranges, 400 for the checks below).
+ranges, 400 for the checks below). Every parameter is checked, including the ones an
+endpoint does not take: :func:`known_query`, a dependency of every ``/api`` router,
+answers 400 naming an unknown query parameter and listing the endpoint's own (so
+``?format=geojson`` where there is no GeoJSON, or a misspelt ``?min_magnitde=``, is
+never silently ignored). Times are ISO 8601; a ``Z`` or an offset is converted to UTC,
+a time without one is taken as UTC.
 """
 
 # No ``from __future__ import annotations``: FastAPI reads these annotations at run time.
@@ -9,8 +14,10 @@ import datetime as dt
 from typing import Annotated, Any
 
 import orjson
-from fastapi import HTTPException, Query
+from fastapi import HTTPException, Query, Request
+from fastapi.dependencies.models import Dependant
 from fastapi.responses import Response
+from fastapi.routing import APIRoute
 
 MAX_ROWS = 10_000
 MAX_SPAN_DAYS = 366
@@ -23,8 +30,10 @@ LATEST = dt.datetime(2262, 1, 1)
 
 Limit = Annotated[int, Query(ge=1, le=MAX_ROWS, description=f"Page size (1..{MAX_ROWS}).")]
 Offset = Annotated[int, Query(ge=0, le=2**31 - 1, description="Rows to skip.")]
-Start = Annotated[dt.datetime | None, Query(description="From this UTC time (ISO 8601).")]
-End = Annotated[dt.datetime | None, Query(description="Until this UTC time (exclusive).")]
+Start = Annotated[dt.datetime | None, Query(
+    description="From this time (ISO 8601; Z or an offset, else taken as UTC).")]
+End = Annotated[dt.datetime | None, Query(
+    description="Until this time, exclusive (ISO 8601; Z or an offset, else UTC).")]
 Fmt = Annotated[str, Query(pattern="^(json|geojson)$", description="json or geojson.")]
 Lat = Annotated[float, Query(ge=-90, le=90, description="Latitude (degrees north).")]
 Lon = Annotated[float, Query(ge=-180, le=180, description="Longitude (degrees east).")]
@@ -32,10 +41,50 @@ Bbox = Annotated[str | None, Query(description="west,south,east,north in degrees
                                                "crosses the antimeridian.")]
 
 
-def as_json(content: Any) -> Response:
+GEOJSON_MEDIA_TYPE = "application/geo+json"  # RFC 7946 section 12
+
+
+def as_json(content: Any, media_type: str = "application/json") -> Response:
     """``content`` serialised by orjson (numpy arrays natively, NaN as null)."""
     return Response(orjson.dumps(content, option=orjson.OPT_SERIALIZE_NUMPY),
-                    media_type="application/json")
+                    media_type=media_type)
+
+
+def as_geojson(content: Any) -> Response:
+    """A GeoJSON object, served as ``application/geo+json`` (RFC 7946)."""
+    return as_json(content, GEOJSON_MEDIA_TYPE)
+
+
+_KNOWN: dict[int, frozenset[str]] = {}
+
+
+def _query_params(dependant: Dependant) -> set[str]:
+    """The query parameters of ``dependant`` and of its dependencies, by their names."""
+    names = {p.alias for p in dependant.query_params}
+    for sub in dependant.dependencies:
+        names |= _query_params(sub)
+    return names
+
+
+def _query_names(route: APIRoute) -> frozenset[str]:
+    names = _KNOWN.get(id(route))
+    if names is None:
+        names = _KNOWN[id(route)] = frozenset(_query_params(route.dependant))
+    return names
+
+
+def known_query(request: Request) -> None:
+    """400 if the request has a query parameter its endpoint does not take."""
+    route = request.scope.get("route")
+    if not isinstance(route, APIRoute):
+        return
+    allowed = _query_names(route)
+    unknown = sorted(set(request.query_params) - allowed)
+    if unknown:
+        takes = ", ".join(sorted(allowed)) or "none"
+        raise HTTPException(400, f"unknown query parameter{'s' if len(unknown) > 1 else ''} "
+                                 f"{', '.join(repr(u[:40]) for u in unknown[:5])} for "
+                                 f"{route.path}; it takes: {takes}")
 
 
 def naive(t: dt.datetime | None) -> dt.datetime | None:

@@ -24,13 +24,26 @@ from typing import Annotated, Any
 import numpy as np
 import pandas as pd
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi.responses import Response
 
 from ionoquake.errors import StoreError
 from ionoquake.orbits.track import ground_track
 from ionoquake.service.geojson import records
-from ionoquake.service.params import check_time_range, naive
+from ionoquake.service.params import as_geojson, as_json, check_time_range, naive
+from ionoquake.service.schemas import (
+    INTEGER,
+    NUMBER,
+    STRING,
+    TIME,
+    array_of,
+    feature_collection,
+    json_responses,
+    nullable,
+    obj,
+)
 from ionoquake.sources.tle import MAX_AGE_DAYS
 from ionoquake.store.tles import read_tles, satellites, tles_path
+from ionoquake.times import iso_utc
 
 __all__ = ["MAX_SATELLITES", "MAX_SPAN", "StoredTles", "antimeridian_pieces",
            "router"]
@@ -110,7 +123,7 @@ def _track(sets: pd.DataFrame, times: np.ndarray) -> dict[str, Any]:
         notes.append(f"SGP4 failed at {n_failed} of {times.size} times (left out)")
     name = str(row["name"].iloc[0]).strip()
     return {"norad_id": int(row["norad_id"].iloc[0]), "name": name,
-            "tle_epoch": pd.Timestamp(row["epoch"].iloc[0]).isoformat(),
+            "tle_epoch": iso_utc(row["epoch"].iloc[0]),
             "tle_age_days": round(age_days, 3), "warning": "; ".join(notes),
             "lat": track["lat"].values, "lon": track["lon"].values,
             "alt_km": track["alt"].values}
@@ -170,12 +183,27 @@ Tles = Annotated[StoredTles, Depends(stored_tles)]
 router = APIRouter(tags=["satellites"])
 
 
-@router.get("/api/satellites", summary="Satellites with stored TLEs")
+_TRACK_PROPERTIES = {"norad_id": INTEGER, "name": STRING, "tle_epoch": TIME,
+                     "tle_age_days": NUMBER, "warning": STRING}
+
+
+@router.get("/api/satellites", summary="Satellites with stored TLEs", response_model=None,
+            responses=json_responses(array_of(obj(
+                {"norad_id": INTEGER, "name": STRING, "first_epoch": TIME, "last_epoch": TIME,
+                 "n_tles": INTEGER}, required=("norad_id",)))))
 def list_satellites(tles: Tles) -> list[dict[str, Any]]:
     """NORAD number, name, first and last TLE epoch and number of TLEs per satellite."""
     return records(satellites(tles.table()))
 
-@router.get("/api/tracks", summary="Ground tracks of satellites (SGP4)")
+@router.get("/api/tracks", summary="Ground tracks of satellites (SGP4)", response_model=None,
+            responses=json_responses(
+                obj({"start": TIME, "end": TIME, "step_s": INTEGER, "time": array_of(TIME),
+                     "tracks": array_of(obj({
+                         **_TRACK_PROPERTIES, "lat": array_of(nullable(NUMBER)),
+                         "lon": array_of(nullable(NUMBER)),
+                         "alt_km": array_of(nullable(NUMBER))}))}),
+                feature_collection({**_TRACK_PROPERTIES, "start": TIME, "end": TIME,
+                                    "step_s": INTEGER})))
 def tracks(
     tles: Tles,
     norad_id: Annotated[list[int], Query(
@@ -191,7 +219,7 @@ def tracks(
     format: Annotated[str, Query(pattern="^(json|geojson)$", description=(
         "geojson: a FeatureCollection of (Multi)LineStrings split at the antimeridian; "
         "json: times, lat, lon, alt_km per satellite."))] = "geojson",
-) -> dict[str, Any]:
+) -> Response:
     """Sub-satellite tracks, each from the stored TLE nearest to the span's middle."""
     times = _times(start, end, step_s)
     table = tles.table()
@@ -205,15 +233,15 @@ def tracks(
         raise HTTPException(404, f"no TLE of NORAD {', '.join(map(str, unknown))} in the "
                                  f"archive; stored: {', '.join(map(str, shown))}{more}")
     found = [_track(table[table["norad_id"] == i], times) for i in wanted]
-    first, last = (pd.Timestamp(times[0]).isoformat(), pd.Timestamp(times[-1]).isoformat())
+    first, last = str(iso_utc(times[0])), str(iso_utc(times[-1]))
     if format == "geojson":
-        return {"type": "FeatureCollection",
-                "features": [_feature(t, first, last, step_s) for t in found]}
-    return {"start": first, "end": last, "step_s": step_s,
-            "time": [pd.Timestamp(t).isoformat() for t in times],
+        return as_geojson({"type": "FeatureCollection",
+                           "features": [_feature(t, first, last, step_s) for t in found]})
+    return as_json({"start": first, "end": last, "step_s": step_s,
+            "time": [iso_utc(t) for t in times],
             "tracks": [{**{k: t[k] for k in ("norad_id", "name", "tle_epoch",
                                              "tle_age_days", "warning")},
                         "lat": _rounded(t["lat"], DIGITS),
                         "lon": _rounded(t["lon"], DIGITS),
-                        "alt_km": _rounded(t["alt_km"], 3)} for t in found]}
+                        "alt_km": _rounded(t["alt_km"], 3)} for t in found]})
 

@@ -26,6 +26,7 @@ from starlette.concurrency import run_in_threadpool
 from ionoquake.errors import IonoquakeError
 from ionoquake.pipeline.sync import sync_database
 from ionoquake.service.params import EARLIEST, as_json
+from ionoquake.service.schemas import STRING, TIME, array_of, json_responses, nullable, obj
 from ionoquake.service.settings import Engine, Settings, app_settings, require_token
 from ionoquake.service.uploads import hide_paths, save_upload
 from ionoquake.store.ingest import Ingested, ingest_path
@@ -38,7 +39,17 @@ Config = Annotated[Settings, Depends(app_settings)]
 MIRRORED = ("catalog", "indices")
 
 
-@router.post("/api/ingest", dependencies=[Depends(require_token)])
+_JOB = obj({"job": STRING, "kind": STRING,
+            "status": {"type": "string", "enum": ["running", "done", "failed"]},
+            "params": {"type": "object"}, "started": TIME, "finished": nullable(TIME),
+            "steps": {"type": "array"}, "forecast": nullable(STRING),
+            "n_alarms": nullable({"type": "integer"}), "error": nullable(STRING)},
+           description="A triggered run (times ISO 8601 UTC with Z).")
+
+
+@router.post("/api/ingest", dependencies=[Depends(require_token)], response_model=None,
+             responses=json_responses(array_of(obj(
+                 {"file": STRING, "kind": STRING, "status": STRING, "detail": STRING}))))
 async def ingest(settings: Config, engine: Engine,
                  files: Annotated[list[UploadFile], File()]) -> list[dict[str, str]]:
     """Store uploaded files (maps, indices, TLEs, catalogues), recognised by their content.
@@ -72,7 +83,9 @@ def _ingest_files(store: Path, engine: sa.Engine, paths: list[Path],
     return results
 
 
-@router.post("/api/run/daily", status_code=202, dependencies=[Depends(require_token)])
+@router.post("/api/run/daily", status_code=202, dependencies=[Depends(require_token)],
+             response_model=None, responses=json_responses(_JOB, status=202,
+                                                           description="The run started"))
 def run_daily(settings: Config,
               date: Annotated[dt.date, Query(description="The UTC day to process.")],
               product: Annotated[str, Query(pattern="^[a-z0-9]{3,16}$",
@@ -111,7 +124,7 @@ def run_daily(settings: Config,
     return response
 
 
-@router.get("/api/jobs/{job_id}")
+@router.get("/api/jobs/{job_id}", response_model=None, responses=json_responses(_JOB))
 def get_job(settings: Config,
             job_id: Annotated[str, ApiPath(pattern="^[0-9a-f]{16}$")]) -> Response:
     """A triggered run: ``running``, ``done`` (its steps) or ``failed`` (the error)."""

@@ -2,7 +2,8 @@
 
 The format follows the file name's suffix (``.parquet``, ``.csv``, ``.xml`` or
 ``.quakeml``) unless given. Files are written atomically. CSV files carry the
-table's own column names (times as ISO 8601 with ``Z``), so that
+table's own column names (times as :func:`ionoquake.times.iso_utc`, ``…Z`` with
+milliseconds; Parquet timestamps UTC-aware), so that
 :func:`ionoquake.sources.catalog.read` reads them back unchanged.
 """
 
@@ -17,6 +18,7 @@ import pandas as pd
 from ionoquake.atomic import atomic_path
 from ionoquake.sources import quakeml
 from ionoquake.sources.catalog_table import CORE_COLUMNS, CatalogError
+from ionoquake.times import iso_utc_series
 
 __all__ = ["write"]
 
@@ -43,13 +45,17 @@ def write(catalog: pd.DataFrame, path: str | os.PathLike[str], *,
         raise CatalogError(f"{path.name}: cannot tell the format from the suffix; "
                            f"use one of {', '.join(_SUFFIXES)} or pass format=")
     with atomic_path(path) as tmp:
-        if fmt == "parquet":
-            catalog.to_parquet(tmp, index=False)
+        if fmt == "parquet":  # timestamps UTC-aware (the catalogue reader makes them naive)
+            out = catalog.copy()
+            for column in out.columns:
+                if pd.api.types.is_datetime64_any_dtype(out[column]):
+                    out[column] = pd.to_datetime(out[column], utc=True)
+            out.to_parquet(tmp, index=False)
         elif fmt == "csv":
             out = catalog.copy()
             for column in out.columns:
                 if pd.api.types.is_datetime64_any_dtype(out[column]):
-                    out[column] = out[column].dt.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+                    out[column] = iso_utc_series(out[column]).to_numpy()
             out.to_csv(tmp, index=False, float_format="%.10g")
         else:
             quakeml.write(catalog, tmp)

@@ -5,6 +5,13 @@ integers in units of 10**exponent TECU (the exponent from ``attrs["exponent"]``,
 default -1), NaN as 9999, latitude rows in the header's order (north to south
 for a negative ``lat_step_deg``). A read -> write -> read round trip is exact to
 the file's resolution.
+
+The header's auxiliary data (the ``DIFFERENTIAL CODE BIASES`` block between
+``START OF AUX DATA`` and ``END OF AUX DATA``: ``PRN / BIAS / RMS`` and
+``STATION / BIAS / RMS`` records) is written back verbatim, just before
+``END OF HEADER`` as the specification places it, when it is given: ``aux_data=``,
+or ``attrs["aux_data"]`` of the Dataset (the raw records, as :func:`aux_data_of` takes
+them from a file).
 """
 
 from __future__ import annotations
@@ -38,8 +45,48 @@ def _grid(values: np.ndarray, step: float) -> tuple[float, float, float]:
     return first, last, (step if len(values) > 1 else 0.0)
 
 
-def to_ionex_text(ds: xr.Dataset) -> str:
-    """The IONEX text of ``ds`` (dims ``time``, ``lat``, ``lon``; ``tec``, optional ``rms``)."""
+_AUX_LABELS = ("START OF AUX DATA", "END OF AUX DATA")
+
+
+def aux_data_of(path: str | os.PathLike[str]) -> str:
+    """The raw header records of every AUX DATA block of an IONEX file ('' if none).
+
+    Each record is its 80-column line with the label, as in the file; plain or
+    compressed files (:func:`ionoquake.sources.compression.read_bytes`).
+    """
+    from ionoquake.sources.compression import read_bytes
+
+    text = read_bytes(Path(path)).decode("latin-1")
+    header = text.split("END OF HEADER", 1)[0]
+    lines, inside = [], False
+    for line in header.splitlines():
+        label = line[60:].strip()
+        if label == _AUX_LABELS[0]:
+            inside = True
+        if inside:
+            lines.append(f"{line[:60]:<60}{line[60:80]:<20}\n")
+        if label == _AUX_LABELS[1]:
+            inside = False
+    return "".join(lines)
+
+
+def _aux_records(aux_data: str) -> list[str]:
+    lines = [f"{line[:60]:<60}{line[60:80]:<20}\n" for line in aux_data.splitlines()
+             if line.strip()]
+    labels = [line[60:].strip() for line in lines]
+    if lines and (labels[0] != _AUX_LABELS[0] or labels[-1] != _AUX_LABELS[1]
+                  or labels.count(_AUX_LABELS[0]) != labels.count(_AUX_LABELS[1])):
+        raise IonexError("aux_data must be whole START OF AUX DATA ... END OF AUX DATA "
+                         "blocks of 80-column header records")
+    return lines
+
+
+def to_ionex_text(ds: xr.Dataset, *, aux_data: str | None = None) -> str:
+    """The IONEX text of ``ds`` (dims ``time``, ``lat``, ``lon``; ``tec``, optional ``rms``).
+
+    ``aux_data`` (default ``ds.attrs["aux_data"]``, if any): the header's AUX DATA blocks,
+    raw records as :func:`aux_data_of` gives them.
+    """
     if "tec" not in ds or ds["tec"].dims != ("time", "lat", "lon"):
         raise IonexError("to write IONEX the Dataset needs tec(time, lat, lon)")
     attrs = ds.attrs
@@ -83,6 +130,7 @@ def to_ionex_text(ds: xr.Dataset) -> str:
     ]
     out += [_record(line, "COMMENT") for line in str(attrs.get("comment", "")).split("\n")
             if line]
+    out += _aux_records(str(aux_data if aux_data is not None else attrs.get("aux_data", "")))
     out.append(_record("", "END OF HEADER"))
     lat_rows = np.sort(lat) if dlat > 0 else np.sort(lat)[::-1]
     lon_cols = np.sort(lon) if dlon > 0 else np.sort(lon)[::-1]
@@ -108,10 +156,13 @@ def to_ionex_text(ds: xr.Dataset) -> str:
     return "".join(out)
 
 
-def write(ds: xr.Dataset, path: str | os.PathLike[str]) -> Path:
-    """Write ``ds`` to ``path`` as IONEX (gzip-compressed if the name ends in ``.gz``)."""
+def write(ds: xr.Dataset, path: str | os.PathLike[str], *, aux_data: str | None = None) -> Path:
+    """Write ``ds`` to ``path`` as IONEX (gzip-compressed if the name ends in ``.gz``).
+
+    ``aux_data``: the header's AUX DATA (DCB) blocks to keep (see :func:`to_ionex_text`).
+    """
     path = Path(path)
-    data = to_ionex_text(ds).encode("latin-1")
+    data = to_ionex_text(ds, aux_data=aux_data).encode("latin-1")
     if path.suffix == ".gz":
         data = gzip.compress(data, mtime=0)
     with atomic_path(path) as tmp:

@@ -186,40 +186,119 @@ def read(path: PathLike, *, depth_unit: Literal["m", "km"] = "m") -> pd.DataFram
                          required=("time", "latitude", "longitude", "event_id"))
 
 
+#: ComCat ``status`` -> QuakeML 1.2 (evaluationMode, evaluationStatus) of the origin
+#: (ComCat's "reviewed" means a seismologist reviewed it; "automatic" that nobody has).
+_STATUS = {"reviewed": ("manual", "reviewed"), "automatic": ("automatic", "preliminary"),
+           "manual": ("manual", "confirmed"), "deleted": (None, "rejected")}
+
+
+def _field(row: dict[str, Any], *names: str) -> Any:
+    """The first of ``names`` the row has a value for (None if none)."""
+    for name in names:
+        value = row.get(name)
+        if value is not None and not (isinstance(value, float) and np.isnan(value)) \
+                and not (not isinstance(value, str) and pd.isna(value)) and value != "":
+            return value
+    return None
+
+
+def _quantity(tag: str, value: float, uncertainty: Any = None, *, indent: str) -> str:
+    error = "" if uncertainty is None else f"<uncertainty>{float(uncertainty)!r}</uncertainty>"
+    return f"{indent}<{tag}><value>{float(value)!r}</value>{error}</{tag}>\n"
+
+
+def _origin(row: dict[str, Any], rid: str) -> list[str]:
+    pad = "        "
+    time = pd.Timestamp(row["time"]).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    out = [f"      <origin publicID={quoteattr(rid + '/origin')}>\n"]
+    horizontal = _field(row, "horizontal_error_km")
+    if horizontal is not None:
+        out.append(f"{pad}<originUncertainty><horizontalUncertainty>"
+                   f"{float(horizontal) * 1000.0!r}</horizontalUncertainty>"
+                   "<preferredDescription>horizontal uncertainty</preferredDescription>"
+                   "</originUncertainty>\n")
+    out.append(f"{pad}<time><value>{time}</value></time>\n")
+    out.append(_quantity("latitude", row["latitude"], indent=pad))
+    out.append(_quantity("longitude", row["longitude"], indent=pad))
+    if _field(row, "depth_km") is not None:
+        error = _field(row, "depth_error_km")
+        out.append(_quantity("depth", float(row["depth_km"]) * 1000.0,
+                             None if error is None else float(error) * 1000.0, indent=pad))
+    quality = {"usedStationCount": _field(row, "station_count"),
+               "standardError": _field(row, "rms_s"),
+               "azimuthalGap": _field(row, "azimuthal_gap_deg"),
+               "minimumDistance": _field(row, "min_distance_deg")}
+    if any(v is not None for v in quality.values()):
+        items = "".join(f"<{k}>{int(v) if k == 'usedStationCount' else float(v)!r}</{k}>"
+                        for k, v in quality.items() if v is not None)
+        out.append(f"{pad}<quality>{items}</quality>\n")
+    mode, status = _STATUS.get(str(_field(row, "status") or "").lower(), (None, None))
+    if mode:
+        out.append(f"{pad}<evaluationMode>{mode}</evaluationMode>\n")
+    if status:
+        out.append(f"{pad}<evaluationStatus>{status}</evaluationStatus>\n")
+    agency = _field(row, "agency", "location_source", "network")
+    if agency is not None:
+        out.append(f"{pad}<creationInfo><agencyID>{escape(str(agency))}</agencyID>"
+                   "</creationInfo>\n")
+    out.append("      </origin>\n")
+    return out
+
+
+def _magnitude(row: dict[str, Any], rid: str) -> list[str]:
+    pad = "        "
+    kind = _field(row, "magnitude_type")
+    out = [f"      <magnitude publicID={quoteattr(rid + '/magnitude')}>\n",
+           _quantity("mag", row["magnitude"], _field(row, "magnitude_error"), indent=pad),
+           f"{pad}<type>{'' if kind is None else escape(str(kind))}</type>\n",
+           f"{pad}<originID>{escape(rid)}/origin</originID>\n"]
+    count = _field(row, "magnitude_station_count")
+    if count is not None:
+        out.append(f"{pad}<stationCount>{int(count)}</stationCount>\n")
+    agency = _field(row, "magnitude_agency", "magnitude_source")
+    if agency is not None:
+        out.append(f"{pad}<creationInfo><agencyID>{escape(str(agency))}</agencyID>"
+                   "</creationInfo>\n")
+    out.append("      </magnitude>\n")
+    return out
+
+
 def write(catalog: pd.DataFrame, path: PathLike, *, authority: str = "ionoquake") -> Path:
     """Write the catalogue table as QuakeML 1.2 (one origin and magnitude per event).
 
     Depths are written in metres, as the standard says. ``publicID`` s are
-    ``smi:<authority>/event/<event_id>``.
+    ``smi:<authority>/event/<event_id>``. Besides the core columns, what the table has of
+    these is kept: ``place`` (event description, region name), ``event_type`` (event
+    type), ``status`` (the origin's evaluation mode and status: ComCat ``reviewed`` is
+    manual/reviewed, ``automatic`` automatic/preliminary), the agency (``agency``,
+    ``location_source`` or ``network``; ``magnitude_agency`` or ``magnitude_source``: the
+    creation info's agency), the errors (``horizontal_error_km`` as the origin's
+    horizontal uncertainty and ``depth_error_km`` as the depth's, both in m;
+    ``magnitude_error``) and the quality numbers (stations, rms, gap, minimum distance).
     """
     path = Path(path)
     parts = ['<?xml version="1.0" encoding="UTF-8"?>\n'
              '<q:quakeml xmlns="http://quakeml.org/xmlns/bed/1.2" '
              'xmlns:q="http://quakeml.org/xmlns/quakeml/1.2">\n'
              f'  <eventParameters publicID="smi:{escape(authority)}/catalog">\n']
-    for row in catalog.itertuples(index=False):
-        event: Any = row
-        rid = f"smi:{authority}/event/{event.event_id}"
-        parts.append(f"    <event publicID={quoteattr(rid)}>\n"
-                     f"      <preferredOriginID>{escape(rid)}/origin</preferredOriginID>\n")
-        if pd.notna(event.magnitude):
+    for record in catalog.to_dict("records"):
+        row = {str(k): v for k, v in record.items()}
+        rid = f"smi:{authority}/event/{row['event_id']}"
+        parts.append(f"    <event publicID={quoteattr(rid)}>\n")
+        place = _field(row, "place")
+        if place is not None:
+            parts.append(f"      <description><text>{escape(str(place))}</text>"
+                         "<type>region name</type></description>\n")
+        parts += _origin(row, rid)
+        if _field(row, "magnitude") is not None:
+            parts += _magnitude(row, rid)
+        parts.append(f"      <preferredOriginID>{escape(rid)}/origin</preferredOriginID>\n")
+        if _field(row, "magnitude") is not None:
             parts.append(f"      <preferredMagnitudeID>{escape(rid)}/magnitude"
                          f"</preferredMagnitudeID>\n")
-        time = pd.Timestamp(event.time).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-        parts.append(f"      <origin publicID={quoteattr(rid + '/origin')}>\n"
-                     f"        <time><value>{time}</value></time>\n"
-                     f"        <latitude><value>{event.latitude!r}</value></latitude>\n"
-                     f"        <longitude><value>{event.longitude!r}</value></longitude>\n")
-        if pd.notna(event.depth_km):
-            parts.append(f"        <depth><value>{event.depth_km * 1000.0!r}</value></depth>\n")
-        parts.append("      </origin>\n")
-        if pd.notna(event.magnitude):
-            kind = "" if pd.isna(event.magnitude_type) else escape(str(event.magnitude_type))
-            parts.append(f"      <magnitude publicID={quoteattr(rid + '/magnitude')}>\n"
-                         f"        <mag><value>{event.magnitude!r}</value></mag>\n"
-                         f"        <type>{kind}</type>\n"
-                         f"        <originID>{escape(rid)}/origin</originID>\n"
-                         f"      </magnitude>\n")
+        event_type = _field(row, "event_type")
+        if event_type is not None:
+            parts.append(f"      <type>{escape(str(event_type))}</type>\n")
         parts.append("    </event>\n")
     parts.append("  </eventParameters>\n</q:quakeml>\n")
     path.write_text("".join(parts), encoding="utf-8")

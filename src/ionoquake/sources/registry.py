@@ -41,7 +41,8 @@ from typing import Any, Literal, get_args
 from ionoquake.errors import IonoquakeError
 
 #: What a reader gives, and where the archive keeps it; the order is the order of sniffing.
-Kind = Literal["maps", "indices", "tle", "catalog", "track", "calibration"]
+Kind = Literal["maps", "indices", "tle", "catalog", "track", "calibration", "receiver",
+               "ephemeris", "biases", "tec"]
 KINDS: tuple[Kind, ...] = get_args(Kind)
 #: Each kind in words, for messages.
 KIND_NAMES: dict[Kind, str] = {
@@ -51,6 +52,10 @@ KIND_NAMES: dict[Kind, str] = {
     "catalog": "earthquake catalogues",
     "track": "along-track satellite data",
     "calibration": "satellite instrument calibration records",
+    "receiver": "GNSS receiver observations",
+    "ephemeris": "GNSS satellite orbits (broadcast navigation, precise orbits)",
+    "biases": "GNSS differential code biases",
+    "tec": "line-of-sight TEC per receiver and satellite",
 }
 
 

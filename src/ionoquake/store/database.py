@@ -24,6 +24,7 @@ from alembic.config import Config
 
 from ionoquake.errors import StoreError
 from ionoquake.store.schema import data_revision, ingest_log, metadata
+from ionoquake.times import iso_utc, iso_utc_series
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -63,15 +64,19 @@ def migrate(engine: sa.Engine, revision: str = "head") -> None:
 
 def _records(df: pd.DataFrame, table: sa.Table) -> list[dict[str, Any]]:
     columns = [c.name for c in table.columns if c.name in df.columns]
-    out = df[columns].astype(object).where(df[columns].notna(), None)
-    rows: list[dict[str, Any]] = [{str(k): v for k, v in r.items()}
-                                  for r in out.to_dict("records")]
+    out = df[columns].copy()
+    for name in columns:  # times as the one text convention, vectorised (ms, UTC)
+        if pd.api.types.is_datetime64_any_dtype(out[name]):
+            out[name] = iso_utc_series(out[name]).to_numpy()
+    out = out.astype(object).where(out.notna(), None)
+    rows: list[dict[str, Any]] = [dict(zip(columns, values, strict=True))
+                                  for values in out.itertuples(index=False, name=None)]
     for row in rows:
         for key, value in row.items():
-            if isinstance(value, pd.Timestamp):
-                row[key] = value.floor("us").to_pydatetime()  # databases keep µs
-            elif isinstance(value, np.generic):
+            if isinstance(value, np.generic):
                 row[key] = value.item()
+            elif isinstance(value, pd.Timestamp):
+                row[key] = iso_utc(value)
     return rows
 
 

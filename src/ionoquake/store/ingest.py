@@ -71,12 +71,35 @@ def _ingest_catalog(store: StorePath, path: Path, product: str | None,
                     f"{catalog_name}: {w.rows_total} events")
 
 
+def _ingest_tec(store: StorePath, path: Path, product: str | None,
+                catalog_name: str) -> Ingested:
+    """Line-of-sight TEC (the Madrigal export) into the receiver-TEC archive; the network
+    is ``product`` or the reader's name of it (``madrigal``)."""
+    import json
+
+    from ionoquake.store import gnss_tec
+    from ionoquake.store.provenance import sha256_of
+
+    tec = registry.read(path)
+    network = product or str(tec.attrs.get("network", "madrigal"))
+    sha = sha256_of(path)
+    day = tec["time"].values[0]
+    if gnss_tec.day_path(store, network, day).is_file():
+        stored = gnss_tec.read_day(store, network, day).attrs.get("provenance", "{}")
+        if sha in json.dumps(json.loads(stored)):
+            return Ingested(path, "tec", "unchanged", f"{network}: already stored")
+    written = gnss_tec.write(store, tec, network=network)
+    return Ingested(path, "tec", "added",
+                    f"{network}: {tec.sizes['receiver']} receivers, {len(written)} day(s)")
+
+
 #: How each kind of the reader registry is stored: ``(store, path, product, catalog_name)``.
 STORE_BY_KIND: dict[registry.Kind, Callable[[StorePath, Path, str | None, str], Ingested]] = {
     "maps": _ingest_maps,
     "indices": _ingest_indices,
     "tle": _ingest_tle,
     "catalog": _ingest_catalog,
+    "tec": _ingest_tec,
 }
 
 

@@ -9,6 +9,10 @@ series; so are ``cod0opsfin`` and ``cod0opsrap``). Each partition holds exactly
 the maps of one daily file, and its attributes record the file's name, SHA-256,
 producer and time of ingest.
 
+Each partition is Zarr format 3 with CF-1.8 metadata (:mod:`ionoquake.store.cf`): xarray,
+zarr-python ≥ 3 and ionoquake read it; GDAL (as of 3.10) reads only Zarr format 2, so GIS
+users export a NetCDF file instead (:func:`export_netcdf`).
+
 Ingest is **idempotent** (a file whose SHA-256 is already stored for that day is
 not parsed again and nothing is written) and **atomic** (a partition is written
 under a temporary name and renamed into place; a killed ingest leaves no partial
@@ -34,8 +38,9 @@ import xarray as xr
 
 from ionoquake.atomic import atomic_path, complete_copy, remove_stale_temporaries, replaced_path
 from ionoquake.errors import StoreError
-from ionoquake.sources import ionex, ionex_product, registry
+from ionoquake.sources import ionex, ionex_product, ionex_write, registry
 from ionoquake.sources.gim import combine_days
+from ionoquake.store.cf import cf_decode, cf_encode
 from ionoquake.store.location import check_name
 from ionoquake.store.provenance import file_record, sha256_of
 
@@ -128,6 +133,10 @@ def ingest_file(store: str | os.PathLike[str], path: str | os.PathLike[str], *,
     if stored == sha:
         return IngestResult(path, prod, str(np.datetime64(day, "D")), "unchanged",
                             ds.sizes["time"], target)
+    if guess is not None:  # IONEX: keep the header's DCB block for writing the day back
+        aux = ionex_write.aux_data_of(path)
+        if aux:
+            ds.attrs["aux_data"] = aux
     record = file_record(path, producer=ds.attrs.get("producer", ""), product=prod)
     ds.attrs["provenance"] = json.dumps(record)
     ds.attrs["product"] = prod
@@ -147,12 +156,14 @@ def _product_of(path: Path, name: str) -> str:
 
 
 def _write_partition(ds: xr.Dataset, target: Path) -> None:
-    encoded = ds.copy()
-    encoded.attrs = {k: (json.dumps(v) if isinstance(v, list) else v)
-                     for k, v in ds.attrs.items()}
+    encoded, encoding = cf_encode(
+        ds, title=str(ds.attrs.get("title") or f"{ds.attrs.get('product', '')} global "
+                      "ionosphere maps of one UT day"),
+        source=str(ds.attrs.get("source") or f"{ds.attrs.get('source_file', 'a map file')}"))
+    encoded.attrs["history"] = f"{ds.attrs.get('source_file', 'a map file')} {_HISTORY}"
     with atomic_path(target) as tmp, warnings.catch_warnings():
         warnings.simplefilter("ignore", category=UserWarning)  # consolidated metadata in v3
-        encoded.to_zarr(tmp, mode="w", consolidated=True, zarr_format=3)
+        encoded.to_zarr(tmp, mode="w", consolidated=True, zarr_format=3, encoding=encoding)
 
 
 def partitions(store: str | os.PathLike[str], product: str | None = None) -> pd.DataFrame:
@@ -238,10 +249,45 @@ def open_day(store: str | os.PathLike[str], product: str, day: np.datetime64) ->
         raise StoreError(f"{store}: no {product} maps of {day}")
     with xr.open_zarr(part, consolidated=True) as ds:
         loaded = ds.load()
-    loaded.attrs = {k: v for k, v in loaded.attrs.items() if k != "provenance"}
-    if isinstance(loaded.attrs.get("gaps"), str):
-        loaded.attrs["gaps"] = json.loads(loaded.attrs["gaps"])
-    return loaded
+    return _in_memory(loaded)
+
+
+_HISTORY = "stored in the ionoquake archive (ionoquake.store.maps)"
+_CF_ONLY = ("provenance", "history", "references")  # what the archive adds to a reader's attrs
+
+
+def _in_memory(ds: xr.Dataset) -> xr.Dataset:
+    """A stored day as the readers give it: TECU, no file-level CF attributes."""
+    ds = cf_decode(ds)
+    ds.attrs = {k: v for k, v in ds.attrs.items() if k not in _CF_ONLY}
+    if isinstance(ds.attrs.get("gaps"), str):
+        ds.attrs["gaps"] = json.loads(ds.attrs["gaps"])
+    return ds
+
+
+def export_netcdf(store: str | os.PathLike[str], product: str, start: str | None,
+                  end: str | None, path: str | os.PathLike[str]) -> Path:
+    """Write the stored maps of ``product`` from day ``start`` to ``end`` (inclusive) as one
+    CF-1.8 NetCDF-4 file, for GIS users and tools that cannot open the archive.
+
+    The archive is Zarr format 3, which GDAL (and QGIS, ArcGIS, Panoply) cannot open; this
+    file opens in all of them (GDAL: ``NETCDF:"file.nc":tec``). Values are those stored
+    (float32, TECU as ``1e16 m-2``; see :mod:`ionoquake.store.cf`), zlib-compressed. The
+    file is written atomically.
+    """
+    ds = open_maps(store, product, start, end)
+    first, last = (str(ds["time"].values[i])[:10] for i in (0, -1))
+    title = f"{product} global ionosphere maps {first} to {last}"
+    out, encoding = cf_encode(ds, title=title, source=str(ds.attrs.get("source") or product))
+    out.attrs["history"] = (f"{out.attrs.get('source_file', product)} {_HISTORY}; exported "
+                            "to NetCDF by ionoquake.store.maps.export_netcdf")
+    for name in out.data_vars:
+        encoding.setdefault(str(name), {}).update(zlib=True, complevel=4)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_path(path) as tmp:
+        out.to_netcdf(tmp, encoding=encoding, format="NETCDF4")
+    return path
 
 
 def clean(store: str | os.PathLike[str]) -> int:

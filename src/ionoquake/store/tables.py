@@ -9,6 +9,9 @@ onto the old one in one ``os.replace``, so at every moment the table is the old
 file or the new one, never missing or partial (a killed write leaves only a
 temporary, removed by the next ingest).
 
+Time columns are stored UTC-aware (``timestamp[ns, tz=UTC]``, so that pyarrow, pandas and
+other readers know the zone) and read back naive UTC, as ionoquake works with them.
+
 Writing is idempotent: rows are merged with what is stored by a key
 (``event_id`` for catalogues, ``time`` for indices); re-writing the same rows
 changes nothing on disk.
@@ -62,9 +65,26 @@ def read_table(store: str | os.PathLike[str], kind: str, name: str) -> pd.DataFr
     if not path.exists():
         raise StoreError(f"{path}: no table {kind}/{name} in the archive")
     table = pq.read_table(path)
-    df = table.to_pandas()
+    df = naive_utc(table.to_pandas())
     df.attrs["provenance"] = _provenance(table.schema.metadata)
     return df
+
+
+def naive_utc(df: pd.DataFrame) -> pd.DataFrame:
+    """``df`` with its UTC-aware time columns (as stored) naive UTC (as ionoquake works)."""
+    for column in df.columns:
+        if isinstance(df[column].dtype, pd.DatetimeTZDtype):
+            df[column] = df[column].dt.tz_convert("UTC").dt.tz_localize(None)
+    return df
+
+
+def utc_aware_columns(df: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``df`` whose time columns are UTC-aware (``timestamp[…, tz=UTC]`` in Arrow)."""
+    out = df.copy()
+    for column in out.columns:
+        if pd.api.types.is_datetime64_any_dtype(out[column]):
+            out[column] = pd.to_datetime(out[column], utc=True)
+    return out
 
 
 def _provenance(metadata: dict[bytes, bytes] | None) -> list[dict[str, Any]]:
@@ -115,7 +135,7 @@ def write_table(
         same_rows = old_cmp.columns.equals(merged.columns) and old_cmp.equals(merged)
         if same_rows and len(provenance) == len(old.attrs.get("provenance", [])):
             return TableWrite(path, 0, n_old, changed=False)
-    table = pa.Table.from_pandas(merged, preserve_index=False)
+    table = pa.Table.from_pandas(utc_aware_columns(merged), preserve_index=False)
     meta = dict(table.schema.metadata or {})
     meta[_META_KEY] = json.dumps({"provenance": provenance}).encode()
     table = table.replace_schema_metadata(meta)

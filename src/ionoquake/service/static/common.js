@@ -14,4 +14,6 @@ function colour(x) {
   return `rgb(${c[0]},${c[1]},${c[2]})`;
 }
 function dobrovolskyKm(m) { return Math.pow(10, 0.43 * m); }
+// An API time (ISO 8601 UTC with Z, ionoquake.times) or a zone-less one taken as UTC, in ms.
+function utc(s) { return Date.parse(/(Z|[+-]\d\d:?\d\d)$/.test(s) ? s : s + "Z"); }
 function param(name) { return new URLSearchParams(location.search).get(name); }

@@ -3,7 +3,7 @@
 function drawSeries(canvas, times, values, eventTime, bands) {
   const ctx = canvas.getContext("2d"), W = canvas.width, H = canvas.height, pad = 40;
   ctx.fillStyle = "#fff"; ctx.fillRect(0, 0, W, H);
-  const t = times.map(s => Date.parse(s + "Z")), ok = values.filter(v => v !== null);
+  const t = times.map(s => utc(s)), ok = values.filter(v => v !== null);
   if (!ok.length) return false;
   const upper = bands ? bands.upper.filter(v => v !== null) : [];
   const t0 = Math.min(...t), t1 = Math.max(...t), lo = Math.min(0, ...ok), hi = Math.max(...ok, ...upper);
@@ -22,7 +22,7 @@ function drawSeries(canvas, times, values, eventTime, bands) {
     ctx.fillStyle = "rgba(31, 95, 168, 0.18)";
     bands.time.forEach((s, i) => {
       if (bands.lower[i] === null || bands.upper[i] === null) return;
-      const x0 = x(Date.parse(s + "Z")), w = Math.max(2, (W - 2 * pad) / bands.time.length);
+      const x0 = x(utc(s)), w = Math.max(2, (W - 2 * pad) / bands.time.length);
       ctx.fillRect(x0 - w / 2, y(bands.upper[i]), w, y(bands.lower[i]) - y(bands.upper[i]));
     });
   }
@@ -37,10 +37,10 @@ function drawSeries(canvas, times, values, eventTime, bands) {
     bands.time.forEach((s, i) => {
       if (!bands.positive[i] && !bands.negative[i]) return;
       ctx.fillStyle = bands.positive[i] ? "#d62728" : "#7b3294";
-      ctx.beginPath(); ctx.arc(x(Date.parse(s + "Z")), y(bands.tec[i]), 2.5, 0, 2 * Math.PI); ctx.fill();
+      ctx.beginPath(); ctx.arc(x(utc(s)), y(bands.tec[i]), 2.5, 0, 2 * Math.PI); ctx.fill();
     });
   }
-  const te = Date.parse(eventTime + "Z");
+  const te = utc(eventTime);
   if (te >= t0 && te <= t1) {
     ctx.strokeStyle = "#c00"; ctx.setLineDash([5, 4]); ctx.beginPath();
     ctx.moveTo(x(te), pad); ctx.lineTo(x(te), H - pad); ctx.stroke(); ctx.setLineDash([]);
@@ -55,7 +55,7 @@ async function main() {
     `${e.event_id}: ${e.latitude.toFixed(3)}°N ${e.longitude.toFixed(3)}°E, depth ${e.depth_km} km, ` +
     `${e.magnitude_type || ""}; preparation zone radius ${dobrovolskyKm(e.magnitude).toFixed(0)} km`;
   const products = await getJSON("/api/maps");
-  const when = Date.parse(e.time + "Z"), day = 86400e3;
+  const when = utc(e.time), day = 86400e3;
   const p = products.find(p => Date.parse(p.first_day) <= when + 10 * day && Date.parse(p.last_day) + day >= when - 30 * day);
   const note = document.getElementById("chart-note");
   if (!p) { note.textContent = "No stored maps cover this event's −30 … +10 day window."; return; }

@@ -1,7 +1,10 @@
 // The map page: basemap, TEC colour layer with an epoch slider, epicentres with their zones,
 // satellite passes and ground tracks.
 "use strict";
-const map = L.map("map", { worldCopyJump: true, minZoom: 1 }).setView([15, -30], 2);
+// One world, filling the width (no empty strip beyond ±180°): fractional zoom, bounded panning.
+const map = L.map("map", { worldCopyJump: true, minZoom: 1, zoomSnap: 0.25,
+                           maxBounds: [[-90, -200], [90, 200]], maxBoundsViscosity: 0.8 });
+map.fitBounds([[-65, -180], [80, 180]]);
 let gridLayer = null, epochs = [], product = null, span = null;
 const eventLayer = L.layerGroup().addTo(map);
 const clusterLayer = L.layerGroup().addTo(map);
@@ -45,7 +48,6 @@ async function selectProduct(name) {
   product = name;
   const p = window.products.find(p => p.product === name);
   span = p ? [p.first_day, p.last_day] : null;
-  loadEvents();
   epochs = (await getJSON(`/api/maps/${encodeURIComponent(name)}/times`)).times;
   const slider = document.getElementById("epoch");
   slider.max = Math.max(0, epochs.length - 1);
@@ -56,44 +58,58 @@ async function drawGrid() {
   if (!product || !epochs.length) return;
   const t = epochs[+document.getElementById("epoch").value];
   const variable = document.getElementById("layer").value;
-  document.getElementById("epoch-label").textContent = `${t} UTC`;
+  document.getElementById("epoch-label").textContent =
+    `${t.slice(0, 16).replace("T", " ")} UTC — ${product} maps; clusters and earthquakes follow this epoch`;
   const geo = await getJSON(`/api/maps/${encodeURIComponent(product)}/grid?format=geojson&variable=${variable}&time=${encodeURIComponent(t)}`);
   const vals = geo.features.map(f => f.properties.value);
   const lo = Math.min(...vals), hi = Math.max(...vals), amp = Math.max(Math.abs(lo), Math.abs(hi)) || 1;
+  // ΔTEC: symmetric about zero, the range written as drawn; TEC/RMS: this epoch's range.
+  const ticks = variable === "dtec" ? [-amp, 0, amp] : [lo, (lo + hi) / 2, hi];
   const fill = variable === "dtec" ? (v => diverging(v / amp)) : (v => colour((v - lo) / ((hi - lo) || 1)));
   const layer = L.geoJSON(geo, { style: f => ({ stroke: false, fillOpacity: 0.55,
     fillColor: fill(f.properties.value) }), interactive: false });
   if (gridLayer) map.removeLayer(gridLayer);
   gridLayer = layer.addTo(map);
   gridLayer.bringToBack();
+  const name = { tec: "TEC", dtec: "ΔTEC = TEC − 15-day median", rms: "RMS of TEC" }[variable];
   document.getElementById("legend").innerHTML = vals.length ?
-    `<div class="legend-bar${variable === "dtec" ? " diverging" : ""}"></div><div class="muted">${lo.toFixed(1)} … ${hi.toFixed(1)} TECU (${variable.toUpperCase()})</div>` :
-    `<div class="muted">no ${variable.toUpperCase()} at this epoch (ΔTEC needs 15 earlier days)</div>`;
+    `<div class="legend-bar${variable === "dtec" ? " diverging" : ""}"></div>` +
+    `<div class="legend-ticks">${ticks.map(v => `<span>${v.toFixed(1)}</span>`).join("")}</div>` +
+    `<div class="muted">${name} (TECU); ${variable === "dtec"
+      ? `white at 0, colours saturate at ±${amp.toFixed(1)} (this epoch's largest |ΔTEC|)`
+      : "scale of this epoch: its lowest to its highest value"}</div>` :
+    `<div class="muted">no ${name} at this epoch (ΔTEC needs 15 earlier days)</div>`;
   await drawClusters(t);
+  if (document.getElementById("near").checked) loadEvents();
 }
 async function drawClusters(t) {
   clusterLayer.clearLayers();
+  document.getElementById("cluster-info").textContent = "";
   if (!document.getElementById("show-clusters").checked) return;
-  const at = Date.parse(t + "Z"), day = 86400e3;
+  const at = utc(t), day = 86400e3;
   const start = new Date(at - 2 * day).toISOString().slice(0, 19);
   const end = new Date(at + 3600e3).toISOString().slice(0, 19);
   const page = await getJSON(`/api/clusters?start=${start}&end=${end}&limit=10000`);
   let n = 0;
   for (const c of page.items) {
-    if (Date.parse(c.end + "Z") < at || c.n_cells < 20) continue;
-    const east = c.lon_max >= c.lon_min ? c.lon_max : c.lon_max + 360;
-    L.rectangle([[c.lat_min, c.lon_min], [c.lat_max, east]], { color: c.sign > 0 ? "#b2182b" : "#2166ac",
+    if (utc(c.end) < at || c.n_cells < 20) continue;
+    const east = c.lon_east >= c.lon_west ? c.lon_east : c.lon_east + 360;  // across 180°
+    L.rectangle([[c.lat_min, c.lon_west], [c.lat_max, east]], { color: c.sign > 0 ? "#b2182b" : "#2166ac",
       weight: 1, fill: false, dashArray: c.status === "disturbed" ? "2 4" : null })
       .bindTooltip(`${c.sign > 0 ? "positive" : "negative"} cluster ${c.start.slice(0, 16)} … ${c.end.slice(0, 16)}, ` +
                    `${c.n_cells} cell-epochs, peak ${c.peak_severity.toFixed(1)} (${c.status})`).addTo(clusterLayer);
     n += 1;
   }
-  document.getElementById("layer-info").textContent = `${n} clusters (≥ 20 cell-epochs) active at this epoch`;
+  document.getElementById("cluster-info").innerHTML = `${n} anomaly clusters (≥ 20 cell-epochs) ` +
+    `active at this epoch: <span class="key pos">red</span> positive, <span class="key neg">blue</span> ` +
+    `negative; dashed outline: geomagnetically disturbed`;
 }
 async function drawPasses() {
   passLayer.clearLayers();
   passTrackLayer.clearLayers();
   highlighted = null;
+  const info = document.getElementById("passes-info");
+  info.textContent = "";
   if (!document.getElementById("show-passes").checked) { drawTracks(); return; }
   const page = await loadPasses();
   const names = new Set();
@@ -106,7 +122,11 @@ async function drawPasses() {
       .on("click", e => drawPassTrack(p, e.target))
       .addTo(passLayer);
   }
-  document.getElementById("layer-info").textContent = `${page.total} passes: ${[...names].join(", ")}`;
+  const days = page.items.map(p => p.closest_time || p.entry).filter(Boolean).sort();
+  const period = days.length ? `${days[0].slice(0, 10)} … ${days[days.length - 1].slice(0, 10)}` : "";
+  info.innerHTML = `${page.total} passes over the stored zones, ${period}` +
+    `${otherPeriod(days) ? ' <strong class="warn">(another period than the maps)</strong>' : ""}: ` +
+    [...names].map(n => `<span class="key" style="color:${satColour(page.items.find(p => p.satellite === n).norad_id)}">●</span> ${n}`).join(", ");
   drawTracks();  // the day of the tracks follows the passes
 }
 // The day of the tracks: with passes shown, the day holding most passes; otherwise the day
@@ -150,8 +170,10 @@ async function drawTracks() {
   L.geoJSON(geo, { style: f => ({ color: satColour(f.properties.norad_id), weight: 1.5, opacity: 0.8,
                                   className: "track" }),
                    onEachFeature: (f, layer) => layer.bindTooltip(trackLabel(f.properties)) }).addTo(trackLayer);
-  info.textContent = `ground tracks of ${day}: ` +
-    geo.features.map(f => f.properties.name || "NORAD " + f.properties.norad_id).join(", ");
+  info.innerHTML = `ground tracks of ${day}` +
+    `${otherPeriod([day]) ? ' <strong class="warn">(another period than the maps)</strong>' : ""}: ` +
+    geo.features.map(f => `<span class="key" style="color:${satColour(f.properties.norad_id)}">●</span> ` +
+                          (f.properties.name || "NORAD " + f.properties.norad_id)).join(", ");
 }
 // Clicking a pass draws that satellite's track from 50 min before to 50 min after it.
 async function drawPassTrack(p, marker) {
@@ -176,10 +198,13 @@ async function drawPassTrack(p, marker) {
 async function loadEvents() {
   const m = document.getElementById("min-mag").value;
   let window_ = "";
-  if (span && document.getElementById("near").checked) {
-    const day = 86400e3;
-    const start = new Date(Date.parse(span[0]) - 10 * day).toISOString().slice(0, 10);
-    const end = new Date(Date.parse(span[1]) + 31 * day).toISOString().slice(0, 10);
+  const t = epochs.length ? epochs[+document.getElementById("epoch").value] : null;
+  if (t && document.getElementById("near").checked) {
+    // the earthquakes whose preparation could show at this epoch: up to 30 days after it,
+    // and those of the 10 days before it (their aftermath)
+    const day = 86400e3, at = utc(t);
+    const start = new Date(at - 10 * day).toISOString().slice(0, 19) + "Z";
+    const end = new Date(at + 30 * day).toISOString().slice(0, 19) + "Z";
     window_ = `&start=${start}&end=${end}`;
   }
   const page = await getJSON(`/api/events?min_magnitude=${m}&limit=500${window_}`);
@@ -187,6 +212,10 @@ async function loadEvents() {
   const list = document.getElementById("events");
   list.innerHTML = "";
   document.getElementById("n-events").textContent = `(${page.total})`;
+  document.getElementById("events-legend").innerHTML =
+    `<span class="key quake">●</span> epicentre, dot radius grows with M (M6 small, M8 large); ` +
+    `dashed circle: preparation zone R = 10<sup>0.43 M</sup> km (Dobrovolsky)` +
+    (window_ ? `; shown: ${window_.split("&").filter(Boolean).map(x => x.split("=")[1].slice(0, 10)).join(" … ")}` : "");
   for (const e of page.items.slice().reverse()) {
     const go = () => { location.href = `/event.html?id=${encodeURIComponent(e.event_id)}`; };
     L.circleMarker([e.latitude, e.longitude], { radius: 3 + e.magnitude - 5, color: "#c00", weight: 1, fillOpacity: 0.8 })
@@ -209,4 +238,11 @@ document.getElementById("near").addEventListener("change", loadEvents);
 document.getElementById("show-clusters").addEventListener("change", drawGrid);
 document.getElementById("show-passes").addEventListener("change", drawPasses);
 document.getElementById("show-tracks").addEventListener("change", drawTracks);
+// True when the times (ISO strings) fall outside the maps' span: that layer shows another period.
+function otherPeriod(times) {
+  if (!span || !times.length) return false;
+  const first = Date.parse(span[0] + "T00:00:00Z"), last = Date.parse(span[1] + "T23:59:59Z");
+  return times.some(x => utc(x.length === 10 ? x + "T00:00:00Z" : x) < first - 86400e3 ||
+                         utc(x.length === 10 ? x + "T00:00:00Z" : x) > last + 86400e3);
+}
 loadProducts().then(() => { if (!product) loadEvents(); });
