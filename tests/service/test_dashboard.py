@@ -163,6 +163,15 @@ def test_map_then_event_page(server: str, browser: object, tmp_path: Path) -> No
     assert "El Salvador" in page.locator("#title").inner_text()
     chart = page.locator("#chart").screenshot(path=str(tmp_path / "event.png"))
     assert _not_blank(chart) > 0.02
+    # the conjugate-point panel of the static figure (detect/event.py: 35.02°S 94.78°W)
+    assert "35.02°S 94.78°W" in page.locator("#conjugate-title").inner_text()
+    assert _not_blank(page.locator("#conjugate").screenshot()) > 0.02
+    csv = page.evaluate("fetch(document.querySelector('#download-csv').href).then(r => r.text())")
+    lines = csv.strip().splitlines()
+    assert lines[1].startswith("time,tec_epicentre_tecu,background_epicentre_tecu")
+    assert len(lines) == 2 + 16 * 24  # hourly over the 16 stored days
+    assert lines[2].split(",")[0].endswith("Z")
+    assert page.locator("#downloads a[download$='_chart.png']").count() == 1
     page.goto(server + "/forecasts.html")
     page.wait_for_selector("#evaluations tbody tr")
     page.wait_for_function("document.querySelector('#alarms tbody').textContent.includes('380')")

@@ -124,8 +124,9 @@ def demo_passes(data: Path, out: Path, engine: Any) -> dict[str, Any]:
 
 
 def demo_evaluation(store: Path, clusters: pd.DataFrame, ds: Any, out: Path, engine: Any,
-                    maps_null: Any = None) -> tuple[dict[str, Any], Path]:
-    """Alarms from the clusters, forecasts over the detection period, scores.
+                    maps_null: Any = None) -> tuple[dict[str, Any], Path, pd.DataFrame]:
+    """Alarms from the clusters, forecasts over the detection period, scores; the summary,
+    the report and the alarms.
 
     ``maps_null`` (:class:`ionoquake.evaluate.shuffled_maps.MapsNull`) adds the
     time-shuffled ionosphere null.
@@ -147,7 +148,7 @@ def demo_evaluation(store: Path, clusters: pd.DataFrame, ds: Any, out: Path, eng
         gain = run.evaluation.molchan_alarms.skills["gain"]
         sync_evaluation(engine, f"demo-alarms-{first}-{last}", "alarm gain (Molchan)",
                         gain.statistic, gain.p_value, summary)
-    return summary, run.report
+    return summary, run.report, run.alarms
 
 
 def run_demo(output: Path, console: Console, *,
@@ -230,7 +231,7 @@ def run_demo(output: Path, console: Console, *,
     _step(console, "alarms from clusters -> daily forecasts (frozen issue times) -> scores")
     from ionoquake.evaluate.shuffled_maps import MapsNull
 
-    result.evaluation, result.evaluation_report = demo_evaluation(
+    result.evaluation, result.evaluation_report, alarms = demo_evaluation(
         store, clusters, ds, output / "evaluate", engine,
         maps_null=(MapsNull(ds, config, indices, rules, n_null=shuffled_ionospheres)
                    if shuffled_ionospheres else None))
@@ -241,6 +242,17 @@ def run_demo(output: Path, console: Console, *,
                   f"configurations; shuffled ionospheres p = {e.get('shuffled_p')})")
     if e.get("sensitivity"):
         console.print(f"  {e['sensitivity']}")
+
+    _step(console, "plan a day of the constellation: contacts, burst modes, alarm tasking")
+    from ionoquake.pipeline.plan import demo_plan
+
+    plan = demo_plan(data, output / "plan", alarms=alarms)
+    result.plan = dict(plan.summary)
+    result.plan_figure = plan.written.get("png")
+    if result.plan_figure is not None:
+        result.figures.append(result.plan_figure)
+    console.print(f"  {len(plan.contacts)} contacts, {len(plan.tasking)} passes over the "
+                  f"alarm zones; files in {output / 'plan'}")
 
     result.report = write_report(result)
     console.print(f"report {result.report}")

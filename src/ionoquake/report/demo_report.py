@@ -25,6 +25,8 @@ class DemoResult:
     passes: dict[str, Any] = field(default_factory=dict)
     evaluation: dict[str, Any] = field(default_factory=dict)
     evaluation_report: Path | None = None
+    plan: dict[str, Any] = field(default_factory=dict)
+    plan_figure: Path | None = None
     figures: list[Path] = field(default_factory=list)
     report: Path | None = None
 
@@ -110,6 +112,12 @@ def write_report(result: DemoResult) -> Path:
     figures = "".join(f'<figure><img src="{_rel(p, out)}" width="100%">'
                       f"<figcaption>{html.escape(p.stem)}</figcaption></figure>" for p in imgs)
     d = result.detection
+    plan_html = ""
+    if result.plan:
+        from ionoquake.report.plan_figures import plan_html_section
+
+        figure = _rel(shared / result.plan_figure.name, out) if result.plan_figure else None
+        plan_html = plan_html_section(result.plan, figure)
     text = f"""<!doctype html><html lang="en"><head><meta charset="utf-8">
 <title>ionoquake demo report</title>
 <style>body{{font-family:sans-serif;max-width:1100px;margin:1rem auto}}
@@ -150,6 +158,7 @@ The table is <code>passes/passes.csv</code>.</p>
 time is visible to it) and stored immutably with the hashes of their inputs. The full evaluation
 report, with the Molchan diagram, the null distributions and the CSEP tests, is
 <a href="{_rel(result.evaluation_report, out) if result.evaluation_report else ''}">here</a>.</p>
+{plan_html}
 <h2>Figures</h2>{figures}
 </body></html>"""
     path = out / "report.html"

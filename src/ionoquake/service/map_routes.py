@@ -177,3 +177,19 @@ def point_series(product: Product, data: Data,
             "upper": values("upper"),
             "positive": an["positive"].values.astype(bool).tolist(),
             "negative": an["negative"].values.astype(bool).tolist()}
+
+
+@router.get("/api/conjugate", response_model=None, responses=json_responses(
+    obj({"lat": NUMBER, "lon": NUMBER, "conjugate_lat": NUMBER, "conjugate_lon": NUMBER,
+         "altitude_km": NUMBER, "method": STRING})))
+def conjugate(lat: Lat, lon: Lon, date: Annotated[dt.date, Query(
+                  description="Date of the IGRF coefficients (YYYY-MM-DD).")],
+              altitude_km: Annotated[float, Query(ge=100, le=2000)] = 450.0) -> dict[str, Any]:
+    """The magnetically conjugate point of ``lat``, ``lon`` (IGRF-14 field-line trace at the
+    map shell), as the event figures use it (:func:`ionoquake.detect.conjugate.conjugate_point`)."""
+    from ionoquake.detect.conjugate import conjugate_point
+
+    c_lat, c_lon = conjugate_point(lat, lon, date, altitude_km=altitude_km)
+    return {"lat": lat, "lon": lon, "conjugate_lat": round(c_lat, 3),
+            "conjugate_lon": round(c_lon, 3), "altitude_km": altitude_km,
+            "method": f"IGRF-14 field-line trace at {altitude_km:g} km (ppigrf)"}

@@ -1,58 +1,120 @@
-// The event page: facts and the TEC series at the epicentre around the event time.
+// The event page: facts; TEC with its running-median band at the epicentre and at the
+// magnetically conjugate point, and Kp, around the event time (the panels of the static
+// event figure); the series as CSV and the panels as PNG.
 "use strict";
-function drawSeries(canvas, times, values, eventTime, bands) {
-  const ctx = canvas.getContext("2d"), W = canvas.width, H = canvas.height, pad = 40;
+const PAD = { left: 56, right: 16, top: 12, bottom: 28 };
+// Round steps for axis ticks: 1, 2, 5 × 10^k, about n of them over the range.
+function ticks(lo, hi, n) {
+  const raw = (hi - lo) / n, mag = Math.pow(10, Math.floor(Math.log10(raw || 1)));
+  const step = [1, 2, 5, 10].map(m => m * mag).find(s => s >= raw) || mag * 10;
+  const out = [];
+  for (let v = Math.ceil(lo / step) * step; v <= hi + 1e-9; v += step) out.push(v);
+  return out;
+}
+function frame(canvas, t0, t1, lo, hi, unit) {
+  const ctx = canvas.getContext("2d"), W = canvas.width, H = canvas.height;
   ctx.fillStyle = "#fff"; ctx.fillRect(0, 0, W, H);
-  const t = times.map(s => utc(s)), ok = values.filter(v => v !== null);
-  if (!ok.length) return false;
-  const upper = bands ? bands.upper.filter(v => v !== null) : [];
-  const t0 = Math.min(...t), t1 = Math.max(...t), lo = Math.min(0, ...ok), hi = Math.max(...ok, ...upper);
-  const x = v => pad + (v - t0) / (t1 - t0 || 1) * (W - 2 * pad);
-  const y = v => H - pad - (v - lo) / (hi - lo || 1) * (H - 2 * pad);
-  ctx.strokeStyle = "#888"; ctx.strokeRect(pad, pad, W - 2 * pad, H - 2 * pad);
-  ctx.fillStyle = "#333"; ctx.font = "12px sans-serif";
-  ctx.fillText(`${hi.toFixed(0)} TECU`, 2, pad + 4); ctx.fillText(`${lo.toFixed(0)}`, 2, H - pad);
+  const x = v => PAD.left + (v - t0) / (t1 - t0 || 1) * (W - PAD.left - PAD.right);
+  const y = v => H - PAD.bottom - (v - lo) / (hi - lo || 1) * (H - PAD.top - PAD.bottom);
+  ctx.strokeStyle = "#888"; ctx.strokeRect(PAD.left, PAD.top, W - PAD.left - PAD.right,
+                                           H - PAD.top - PAD.bottom);
+  ctx.fillStyle = "#333"; ctx.font = "11px sans-serif"; ctx.textAlign = "right";
+  for (const v of ticks(lo, hi, 5)) {
+    ctx.fillText(String(+v.toFixed(2)), PAD.left - 6, y(v) + 4);
+    ctx.strokeStyle = "#eee"; ctx.beginPath(); ctx.moveTo(PAD.left, y(v)); ctx.lineTo(W - PAD.right, y(v)); ctx.stroke();
+  }
+  ctx.save(); ctx.translate(12, H / 2); ctx.rotate(-Math.PI / 2); ctx.textAlign = "center";
+  ctx.fillText(unit, 0, 0); ctx.restore();
   ctx.textAlign = "center";
   for (let d = Math.ceil(t0 / 864e5) * 864e5; d <= t1; d += 5 * 864e5) {
-    ctx.fillText(new Date(d).toISOString().slice(0, 10), x(d), H - pad + 16);
-    ctx.strokeStyle = "#eee"; ctx.beginPath(); ctx.moveTo(x(d), pad); ctx.lineTo(x(d), H - pad); ctx.stroke();
+    ctx.fillText(new Date(d).toISOString().slice(0, 10), x(d), H - PAD.bottom + 16);
+    ctx.strokeStyle = "#eee"; ctx.beginPath(); ctx.moveTo(x(d), PAD.top); ctx.lineTo(x(d), H - PAD.bottom); ctx.stroke();
   }
   ctx.textAlign = "start";
-  if (bands) {  // the running-median band, and the background itself
-    ctx.fillStyle = "rgba(31, 95, 168, 0.18)";
-    bands.time.forEach((s, i) => {
-      if (bands.lower[i] === null || bands.upper[i] === null) return;
-      const x0 = x(utc(s)), w = Math.max(2, (W - 2 * pad) / bands.time.length);
-      ctx.fillRect(x0 - w / 2, y(bands.upper[i]), w, y(bands.lower[i]) - y(bands.upper[i]));
-    });
-  }
+  return { ctx, x, y };
+}
+function eventLine(g, canvas, te) {
+  g.ctx.strokeStyle = "#c00"; g.ctx.setLineDash([5, 4]); g.ctx.beginPath();
+  g.ctx.moveTo(g.x(te), PAD.top); g.ctx.lineTo(g.x(te), canvas.height - PAD.bottom); g.ctx.stroke();
+  g.ctx.setLineDash([]);
+}
+function drawSeries(canvas, s, bands, span, te) {
+  const vals = s.tec.filter(v => v !== null);
+  if (!vals.length) return false;
+  const upper = bands.upper.filter(v => v !== null);
+  const g = frame(canvas, span[0], span[1], Math.min(0, ...vals), Math.max(...vals, ...upper) * 1.05, "TEC (TECU)");
+  const { ctx, x, y } = g, W = canvas.width;
+  ctx.fillStyle = "rgba(31, 95, 168, 0.18)";  // the running-median band
+  bands.time.forEach((t, i) => {
+    if (bands.lower[i] === null || bands.upper[i] === null) return;
+    const w = Math.max(2, (W - PAD.left - PAD.right) / bands.time.length);
+    ctx.fillRect(x(utc(t)) - w / 2, y(bands.upper[i]), w, y(bands.lower[i]) - y(bands.upper[i]));
+  });
   ctx.strokeStyle = "#1f5fa8"; ctx.lineWidth = 1; ctx.beginPath();
   let pen = false;
-  t.forEach((tv, i) => {
-    if (values[i] === null) { pen = false; return; }
-    pen ? ctx.lineTo(x(tv), y(values[i])) : ctx.moveTo(x(tv), y(values[i])); pen = true;
+  s.time.forEach((t, i) => {
+    if (s.tec[i] === null) { pen = false; return; }
+    pen ? ctx.lineTo(x(utc(t)), y(s.tec[i])) : ctx.moveTo(x(utc(t)), y(s.tec[i])); pen = true;
   });
   ctx.stroke();
-  if (bands) {  // anomalous map epochs: red above the band, purple below
-    bands.time.forEach((s, i) => {
-      if (!bands.positive[i] && !bands.negative[i]) return;
-      ctx.fillStyle = bands.positive[i] ? "#d62728" : "#7b3294";
-      ctx.beginPath(); ctx.arc(x(utc(s)), y(bands.tec[i]), 2.5, 0, 2 * Math.PI); ctx.fill();
-    });
-  }
-  const te = utc(eventTime);
-  if (te >= t0 && te <= t1) {
-    ctx.strokeStyle = "#c00"; ctx.setLineDash([5, 4]); ctx.beginPath();
-    ctx.moveTo(x(te), pad); ctx.lineTo(x(te), H - pad); ctx.stroke(); ctx.setLineDash([]);
-  }
+  bands.time.forEach((t, i) => {  // anomalous map epochs: red above the band, purple below
+    if (!bands.positive[i] && !bands.negative[i]) return;
+    ctx.fillStyle = bands.positive[i] ? "#d62728" : "#7b3294";
+    ctx.beginPath(); ctx.arc(x(utc(t)), y(bands.tec[i]), 2.5, 0, 2 * Math.PI); ctx.fill();
+  });
+  eventLine(g, canvas, te);
   return true;
+}
+function drawKp(canvas, rows, span, te) {
+  const g = frame(canvas, span[0], span[1], 0, 9, "Kp"), { ctx, x, y } = g;
+  const w = Math.max(1, (x(span[0] + 3 * 3600e3) - x(span[0])) * 0.8);
+  for (const r of rows) {
+    if (r.kp === null) continue;
+    ctx.fillStyle = r.kp > 3 ? "#d62728" : "#2ca02c";
+    ctx.fillRect(x(utc(r.time)) - w / 2, y(r.kp), w, y(0) - y(r.kp));
+  }
+  ctx.strokeStyle = "#555"; ctx.setLineDash([2, 3]); ctx.beginPath();
+  ctx.moveTo(PAD.left, y(3)); ctx.lineTo(canvas.width - PAD.right, y(3)); ctx.stroke(); ctx.setLineDash([]);
+  eventLine(g, canvas, te);
+}
+async function allIndices(start, end) {
+  const rows = [];
+  for (let offset = 0; ; offset += 1000) {
+    const page = await getJSON(`/api/indices?start=${start}Z&end=${end}Z&limit=1000&offset=${offset}`);
+    rows.push(...page.items);
+    if (rows.length >= page.total || !page.items.length) return rows;
+  }
+}
+function downloads(e, s, b, cs, cb, kp) {
+  const byTime = new Map(kp.map(r => [r.time, r.kp]));
+  const header = "time,tec_epicentre_tecu,background_epicentre_tecu,lower_epicentre_tecu," +
+    "upper_epicentre_tecu,positive_epicentre,negative_epicentre,tec_conjugate_tecu," +
+    "background_conjugate_tecu,kp";
+  const index = new Map(b.time.map((t, i) => [t, i])), cindex = new Map(cb ? cb.time.map((t, i) => [t, i]) : []);
+  const cell = v => (v === null || v === undefined ? "" : String(v));
+  const rows = s.time.map((t, i) => {
+    const j = index.get(t), k = cindex.get(t);
+    return [t, cell(s.tec[i]), cell(j !== undefined ? b.background[j] : null),
+            cell(j !== undefined ? b.lower[j] : null), cell(j !== undefined ? b.upper[j] : null),
+            cell(j !== undefined ? b.positive[j] : null), cell(j !== undefined ? b.negative[j] : null),
+            cell(cs ? cs.tec[i] : null), cell(k !== undefined ? cb.background[k] : null),
+            cell(byTime.get(t))].join(",");
+  });
+  const csv = new Blob([`# ${e.event_id} M${e.magnitude} ${e.place || ""}; ${b.method}\n${header}\n${rows.join("\n")}\n`],
+                       { type: "text/csv" });
+  const links = [`<a id="download-csv" download="event_${e.event_id}_series.csv" href="${URL.createObjectURL(csv)}">series (CSV)</a>`];
+  for (const id of ["chart", "conjugate", "kp"]) {
+    links.push(`<a download="event_${e.event_id}_${id}.png" href="${document.getElementById(id).toDataURL("image/png")}">${id} (PNG)</a>`);
+  }
+  document.getElementById("downloads").innerHTML = "Download: " + links.join(" · ");
 }
 async function main() {
   const id = param("id");
   const e = await getJSON(`/api/events/${encodeURIComponent(id)}`);
-  document.getElementById("title").textContent = `M${e.magnitude} ${e.place || ""} — ${e.time.slice(0, 19)} UTC`;
+  document.getElementById("title").textContent = `M${e.magnitude} ${e.place || ""} — ${e.time.slice(0, 19).replace("T", " ")} UTC`;
   document.getElementById("facts").textContent =
-    `${e.event_id}: ${e.latitude.toFixed(3)}°N ${e.longitude.toFixed(3)}°E, depth ${e.depth_km} km, ` +
+    `${e.event_id}: ${Math.abs(e.latitude).toFixed(3)}°${e.latitude >= 0 ? "N" : "S"} ` +
+    `${Math.abs(e.longitude).toFixed(3)}°${e.longitude >= 0 ? "E" : "W"}, depth ${e.depth_km} km, ` +
     `${e.magnitude_type || ""}; preparation zone radius ${dobrovolskyKm(e.magnitude).toFixed(0)} km`;
   const products = await getJSON("/api/maps");
   const when = utc(e.time), day = 86400e3;
@@ -61,14 +123,33 @@ async function main() {
   if (!p) { note.textContent = "No stored maps cover this event's −30 … +10 day window."; return; }
   const start = new Date(Math.max(when - 30 * day, Date.parse(p.first_day))).toISOString().slice(0, 19);
   const end = new Date(Math.min(when + 10 * day, Date.parse(p.last_day) + day)).toISOString().slice(0, 19);
-  const query = `lat=${e.latitude}&lon=${e.longitude}&start=${start}&end=${end}`;
-  const s = await getJSON(`/api/maps/${encodeURIComponent(p.product)}/series?${query}`);
-  const b = await getJSON(`/api/maps/${encodeURIComponent(p.product)}/anomalies?${query}`);
-  const drawn = drawSeries(document.getElementById("chart"), s.time, s.tec, e.time.slice(0, 19), b);
+  const span = [utc(start), utc(end)], product = encodeURIComponent(p.product);
+  const at = (lat, lon) => `lat=${lat}&lon=${lon}&start=${start}&end=${end}`;
+  const [s, b] = await Promise.all([getJSON(`/api/maps/${product}/series?${at(e.latitude, e.longitude)}`),
+                                    getJSON(`/api/maps/${product}/anomalies?${at(e.latitude, e.longitude)}`)]);
+  const drawn = drawSeries(document.getElementById("chart"), s, b, span, when);
+  let cs = null, cb = null;
+  try {
+    const c = await getJSON(`/api/conjugate?lat=${e.latitude}&lon=${e.longitude}&date=${e.time.slice(0, 10)}`);
+    document.getElementById("conjugate-title").textContent =
+      `TEC at the magnetically conjugate point, ${Math.abs(c.conjugate_lat).toFixed(2)}°${c.conjugate_lat >= 0 ? "N" : "S"} ` +
+      `${Math.abs(c.conjugate_lon).toFixed(2)}°${c.conjugate_lon >= 0 ? "E" : "W"} (${c.method})`;
+    [cs, cb] = await Promise.all([getJSON(`/api/maps/${product}/series?${at(c.conjugate_lat, c.conjugate_lon)}`),
+                                  getJSON(`/api/maps/${product}/anomalies?${at(c.conjugate_lat, c.conjugate_lon)}`)]);
+    drawSeries(document.getElementById("conjugate"), cs, cb, span, when);
+  } catch (err) {
+    document.getElementById("conjugate-title").textContent = `No conjugate point: ${err.message}`;
+  }
+  let kp = [];
+  try { kp = await allIndices(start, end); } catch (err) { kp = []; }
+  drawKp(document.getElementById("kp"), kp, span, when);
+  downloads(e, s, b, cs, cb, kp);
   document.body.dataset.chart = drawn ? "drawn" : "empty";
   const flagged = b.positive.filter(Boolean).length + b.negative.filter(Boolean).length;
   note.textContent = `${p.product} maps, hourly, rotation-aware interpolation. Shaded: 15-day running-median ` +
-    `band (${b.method}); dots: the ${flagged} map epochs outside it (red above, purple below); ` +
-    `dashed red line: the event. About 39 % of epochs fall outside such a band by chance.`;
+    `band (${b.method}); dots: the ${flagged} map epochs outside it at the epicentre (red above, purple below); ` +
+    `dashed red line: the event. Kp bars red above 3 (geomagnetically disturbed: anomalies then are not ` +
+    `attributed to the earthquake)` + (kp.length ? "." : "; no Kp stored for this span.") +
+    " About 39 % of epochs fall outside such a band by chance.";
 }
 main().catch(err => { document.getElementById("chart-note").textContent = String(err); });
