@@ -12,6 +12,7 @@ import xarray as xr
 from typer.testing import CliRunner
 
 from ionoquake.cli import app
+from tests.store.test_cf_compliance import _offline, high_priority_failures  # noqa: F401
 
 runner = CliRunner()
 NOTO = "tec_los_madrigal/madrigal_los_tec_japan_20240101_0700-0859UT_noto.csv.gz"
@@ -34,6 +35,7 @@ def test_tec_of_two_geonet_receivers_into_a_file_and_the_archive(shared_data: Pa
         # elevations respect the mask wherever a slant TEC is given
         assert np.nanmin(np.where(np.isfinite(stec), tec["elevation"].values, np.nan)) >= 20.0
     assert list((tmp_path / "store").rglob("*.nc")) or list((tmp_path / "store").rglob("*.zarr"))
+    assert high_priority_failures(tmp_path / "out" / "tec.nc") == []  # CF-1.8
 
 
 def test_cid_on_the_noto_export(shared_data: Path, tmp_path: Path) -> None:

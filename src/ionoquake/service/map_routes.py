@@ -18,13 +18,14 @@ from ionoquake.service.geojson import grid_geojson, times
 from ionoquake.service.map_data import MapData
 from ionoquake.service.params import (
     MAX_SPAN_DAYS,
+    ArrayFmt,
     End,
-    Fmt,
     Lat,
     Lon,
     Start,
     as_geojson,
     as_json,
+    as_netcdf,
     check_span,
     check_time_range,
     naive,
@@ -70,6 +71,8 @@ def stored_product(product: str, data: Data) -> str:
 Product = Annotated[str, Depends(stored_product)]
 
 _DAY = {"type": "string", "format": "date"}
+GridFmt = Annotated[str, Query(pattern="^(json|geojson|netcdf)$",
+                               description="json, geojson or netcdf (CF-1.8).")]
 _VALUES = array_of(nullable(NUMBER))
 
 
@@ -103,14 +106,14 @@ def map_times(product: Product, data: Data, start: Start = None,
          "lon": array_of(NUMBER), "values": array_of(_VALUES)}),
     feature_collection({"value": NUMBER, "lat": NUMBER, "lon": NUMBER},
                        extra={"properties": obj({"time": nullable(TIME),
-                                                 "units": STRING})})))
+                                                 "units": STRING})}), netcdf=True))
 def map_grid(product: Product, data: Data, time: dt.datetime,
              stride: Annotated[int, Query(ge=1, le=10)] = 1,
              variable: Annotated[str, Query(
                  pattern="^(tec|rms|dtec)$",
                  description="tec, rms, or dtec: TEC minus its 15-day running median "
                              "(Liu et al. 2004; NaN without 15 earlier days)")] = "tec",
-             format: Fmt = "json") -> Any:
+             format: GridFmt = "json") -> Any:
     t = np.datetime64(check_time_range(naive(time) or time, "time"))
     day = str(t.astype("datetime64[D]"))
     if variable == "dtec":
@@ -126,6 +129,13 @@ def map_grid(product: Product, data: Data, time: dt.datetime,
     grid = nearest[variable].isel(lat=slice(None, None, stride), lon=slice(None, None, stride))
     if format == "geojson":
         return as_geojson(grid_geojson(grid))
+    if format == "netcdf":
+        one = grid.expand_dims(time=[nearest["time"].values]).to_dataset(name=variable)
+        one[variable].attrs.update(units="TECU", long_name={
+            "tec": "total electron content", "rms": "RMS error of the TEC",
+            "dtec": "TEC minus its 15-day running median"}[variable])
+        return as_netcdf(one, f"{product}_{variable}_{str(nearest['time'].values)[:16]}",
+                         title=f"{product} {variable} map", source=f"ionoquake API, {product}")
     return as_json({"product": product, "time": times([nearest["time"].values])[0],
                     "units": "TECU", "lat": grid["lat"].values.astype(float),
                     "lon": grid["lon"].values.astype(float),
@@ -133,16 +143,28 @@ def map_grid(product: Product, data: Data, time: dt.datetime,
 
 @router.get("/api/maps/{product}/series", response_model=None, responses=json_responses(
     obj({"product": STRING, "lat": NUMBER, "lon": NUMBER, "units": STRING,
-         "time": array_of(TIME), "tec": _VALUES})))
+         "time": array_of(TIME), "tec": _VALUES}), netcdf=True))
 def map_series(product: Product, data: Data,
                lat: Lat, lon: Lon, start: dt.datetime, end: dt.datetime,
-               step_minutes: Annotated[int, Query(ge=5, le=1440)] = 60) -> dict[str, Any]:
+               step_minutes: Annotated[int, Query(ge=5, le=1440)] = 60,
+               format: ArrayFmt = "json") -> Any:
     from ionoquake.sources.gim import tec_at
 
     s, e = series_span(start, end)
     ds = data.open(product, str(s.date()), str(e.date()))
     stamps = pd.date_range(s, e, freq=f"{step_minutes}min", inclusive="left")
     values = tec_at(ds, stamps.values, lat, lon)
+    if format == "netcdf":
+        import xarray as xr
+
+        series = xr.Dataset(
+            {"tec": ("time", np.asarray(values, dtype=float),
+                     {"units": "TECU", "long_name": "total electron content at the point"})},
+            coords={"time": stamps.values, "lat": ((), lat, {"units": "degrees_north"}),
+                    "lon": ((), lon, {"units": "degrees_east"})})
+        series.attrs["featureType"] = "timeSeries"
+        return as_netcdf(series, f"{product}_series", title=f"{product} TEC at a point",
+                         source="ionoquake API: bilinear, rotation-aware interpolation of maps")
     return {"product": product, "lat": lat, "lon": lon, "units": "TECU",
             "time": times(stamps),
             "tec": [None if np.isnan(v) else round(float(v), 2) for v in values]}
@@ -150,10 +172,12 @@ def map_series(product: Product, data: Data,
 @router.get("/api/maps/{product}/anomalies", response_model=None, responses=json_responses(
     obj({"product": STRING, "lat": NUMBER, "lon": NUMBER, "units": STRING, "method": STRING,
          "time": array_of(TIME), "tec": _VALUES, "background": _VALUES, "lower": _VALUES,
-         "upper": _VALUES, "positive": array_of(BOOLEAN), "negative": array_of(BOOLEAN)})))
+         "upper": _VALUES, "positive": array_of(BOOLEAN), "negative": array_of(BOOLEAN)}),
+    netcdf=True))
 def point_series(product: Product, data: Data,
                  lat: Lat, lon: Lon, start: dt.datetime, end: dt.datetime,
-                 window_days: Annotated[int, Query(ge=3, le=60)] = 15) -> dict[str, Any]:
+                 window_days: Annotated[int, Query(ge=3, le=60)] = 15,
+                 format: ArrayFmt = "json") -> Any:
     """TEC at a point on the map epochs, with its running median and quartile bounds."""
     from ionoquake.detect.background import BackgroundConfig, preceding_days
     from ionoquake.detect.event import point_anomalies
@@ -164,6 +188,12 @@ def point_series(product: Product, data: Data,
     ds = data.open(product, first, str(e.date()))
     an = point_anomalies(ds, lat, lon, BackgroundConfig(window_days=window_days))
     an = an.sel(time=slice(s, e))
+    if format == "netcdf":
+        out = an.copy()
+        out.attrs = {k: v for k, v in an.attrs.items() if isinstance(v, str | int | float)}
+        out.attrs["featureType"] = "timeSeries"
+        return as_netcdf(out, f"{product}_anomalies", title=f"{product} TEC at a point with "
+                         f"its running background and bounds", source="ionoquake API")
 
     def values(name: str) -> list[float | None]:
         return [None if not np.isfinite(v) else round(float(v), 2)

@@ -34,7 +34,14 @@ Start = Annotated[dt.datetime | None, Query(
     description="From this time (ISO 8601; Z or an offset, else taken as UTC).")]
 End = Annotated[dt.datetime | None, Query(
     description="Until this time, exclusive (ISO 8601; Z or an offset, else UTC).")]
-Fmt = Annotated[str, Query(pattern="^(json|geojson)$", description="json or geojson.")]
+Fmt = Annotated[str, Query(pattern="^(json|geojson|csv)$",
+                          description="json, geojson or csv (CSV: the page's rows, the total "
+                                      "in the X-Total-Count header).")]
+TableFmt = Annotated[str, Query(pattern="^(json|csv)$",
+                               description="json or csv (CSV: the page's rows, the total in "
+                                           "the X-Total-Count header).")]
+ArrayFmt = Annotated[str, Query(pattern="^(json|netcdf)$",
+                               description="json or netcdf (CF-1.8 NetCDF, units in the file).")]
 Lat = Annotated[float, Query(ge=-90, le=90, description="Latitude (degrees north).")]
 Lon = Annotated[float, Query(ge=-180, le=180, description="Longitude (degrees east).")]
 Bbox = Annotated[str | None, Query(description="west,south,east,north in degrees; west > east "
@@ -53,6 +60,31 @@ def as_json(content: Any, media_type: str = "application/json") -> Response:
 def as_geojson(content: Any) -> Response:
     """A GeoJSON object, served as ``application/geo+json`` (RFC 7946)."""
     return as_json(content, GEOJSON_MEDIA_TYPE)
+
+
+CSV_MEDIA_TYPE = "text/csv; charset=utf-8"  # RFC 4180
+NETCDF_MEDIA_TYPE = "application/x-netcdf"
+
+
+def as_csv(page: dict[str, Any], name: str) -> Response:
+    """The rows of a table page as CSV (times as in JSON: ISO 8601 UTC with Z); the total
+    number of rows of the query in ``X-Total-Count``."""
+    import pandas as pd
+
+    text = pd.DataFrame(page["items"]).to_csv(index=False)
+    return Response(text, media_type=CSV_MEDIA_TYPE,
+                    headers={"X-Total-Count": str(page["total"]),
+                             "Content-Disposition": f'inline; filename="{name}.csv"'})
+
+
+def as_netcdf(ds: Any, name: str, *, title: str, source: str) -> Response:
+    """``ds`` as CF-1.8 NetCDF (classic format, :func:`ionoquake.store.cf.cf_encode`)."""
+    from ionoquake.store.cf import cf_encode
+
+    encoded, encoding = cf_encode(ds, title=title, source=source, institution="ionoquake")
+    body = encoded.to_netcdf(encoding=encoding)
+    return Response(bytes(body), media_type=NETCDF_MEDIA_TYPE,
+                    headers={"Content-Disposition": f'attachment; filename="{name}.nc"'})
 
 
 _KNOWN: dict[int, frozenset[str]] = {}

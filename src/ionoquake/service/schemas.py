@@ -112,10 +112,18 @@ def feature_collection(properties: dict[str, Any] | None = None,
 
 
 def json_responses(schema: dict[str, Any], geojson: dict[str, Any] | None = None,
-                   status: int = 200, description: str = "Successful Response"
+                   status: int = 200, description: str = "Successful Response", *,
+                   csv: bool = False, netcdf: bool = False
                    ) -> dict[int | str, dict[str, Any]]:
-    """``responses=`` of a route: ``schema`` as JSON, and ``geojson`` as GeoJSON if given."""
+    """``responses=`` of a route: ``schema`` as JSON, ``geojson`` as GeoJSON if given, and
+    the CSV (``format=csv``) or NetCDF (``format=netcdf``) forms it offers."""
     content: dict[str, Any] = {"application/json": {"schema": schema}}
     if geojson is not None:
         content[GEOJSON] = {"schema": geojson}
+    if csv:
+        content["text/csv"] = {"schema": {"type": "string",
+                                          "description": "RFC 4180 CSV with a header row"}}
+    if netcdf:
+        content["application/x-netcdf"] = {"schema": {
+            "type": "string", "format": "binary", "description": "CF-1.8 NetCDF"}}
     return {status: {"description": description, "content": content}}

@@ -27,6 +27,8 @@ from ionoquake.service.params import (
     Limit,
     Offset,
     Start,
+    TableFmt,
+    as_csv,
     as_geojson,
     as_json,
     check_span,
@@ -79,7 +81,7 @@ _EVENT_FEATURES = feature_collection(
 
 
 @router.get("/api/events", response_model=None,
-            responses=json_responses(page_schema(schema.events), _EVENT_FEATURES))
+            responses=json_responses(page_schema(schema.events), _EVENT_FEATURES, csv=True))
 def list_events(engine: Engine, start: Start = None, end: End = None,
                 min_magnitude: Annotated[float | None, Query(ge=-3, le=10)] = None,
                 max_magnitude: Annotated[float | None, Query(ge=-3, le=10)] = None,
@@ -96,6 +98,8 @@ def list_events(engine: Engine, start: Start = None, end: End = None,
     if box is not None:
         extra += in_box(t.c.latitude, t.c.longitude, box)
     page = table_page(engine, t, "time", start, end, limit, offset, extra)
+    if format == "csv":
+        return as_csv(page, "events")
     return as_geojson(events_geojson(page)) if format == "geojson" else as_json(page)
 
 
@@ -111,27 +115,34 @@ def get_event(engine: Engine,
 
 
 @router.get("/api/indices", response_model=None,
-            responses=json_responses(page_schema(schema.indices)))
+            responses=json_responses(page_schema(schema.indices), csv=True))
 def list_indices(engine: Engine, start: Start = None, end: End = None, limit: Limit = 1000,
-                 offset: Offset = 0) -> Response:
+                 offset: Offset = 0, format: TableFmt = "json") -> Response:
     start, end = check_span(start, end, MAX_SPAN_DAYS, required=True)
-    return as_json(table_page(engine, schema.indices, "time", start, end, limit, offset))
+    return _answer(table_page(engine, schema.indices, "time", start, end, limit, offset),
+                   "indices", format)
+
+
+def _answer(page: dict[str, Any], name: str, format: str) -> Response:
+    return as_csv(page, name) if format == "csv" else as_json(page)
 
 
 def _listing(table: sa.Table, time_col: str, point: tuple[str, str] | None) -> Any:
     def endpoint(engine: Engine, start: Start = None, end: End = None, limit: Limit = 1000,
-                 offset: Offset = 0) -> Response:
+                 offset: Offset = 0, format: TableFmt = "json") -> Response:
         start, end = check_span(start, end, MAX_SPAN_DAYS)
-        return as_json(table_page(engine, table, time_col, start, end, limit, offset))
+        return _answer(table_page(engine, table, time_col, start, end, limit, offset),
+                       table.name, format)
 
     def endpoint_in_box(engine: Engine, start: Start = None, end: End = None,
                         bbox: Bbox = None, limit: Limit = 1000,
-                        offset: Offset = 0) -> Response:
+                        offset: Offset = 0, format: TableFmt = "json") -> Response:
         start, end = check_span(start, end, MAX_SPAN_DAYS)
         box = parse_bbox(bbox)
         assert point is not None
         extra = [] if box is None else in_box(table.c[point[0]], table.c[point[1]], box)
-        return as_json(table_page(engine, table, time_col, start, end, limit, offset, extra))
+        return _answer(table_page(engine, table, time_col, start, end, limit, offset, extra),
+                       table.name, format)
 
     return endpoint if point is None else endpoint_in_box
 
@@ -140,7 +151,7 @@ def _listing(table: sa.Table, time_col: str, point: tuple[str, str] | None) -> A
             summary="List clusters, oldest first; bbox selects on peak_lat/peak_lon",
             responses=json_responses(page_schema(schema.clusters), feature_collection(
                 row_schema(schema.clusters)["properties"],
-                extra={"total": INTEGER, "limit": INTEGER, "offset": INTEGER})))
+                extra={"total": INTEGER, "limit": INTEGER, "offset": INTEGER}), csv=True))
 def list_clusters(engine: Engine, start: Start = None, end: End = None, bbox: Bbox = None,
                   limit: Limit = 1000, offset: Offset = 0, format: Fmt = "json") -> Response:
     """geojson: each cluster's extent, a box from lon_west east to lon_east (split at 180°)."""
@@ -149,6 +160,8 @@ def list_clusters(engine: Engine, start: Start = None, end: End = None, bbox: Bb
     t = schema.clusters
     extra = [] if box is None else in_box(t.c.peak_lat, t.c.peak_lon, box)
     page = table_page(engine, t, "start", start, end, limit, offset, extra)
+    if format == "csv":
+        return as_csv(page, "clusters")
     return as_geojson(clusters_geojson(page)) if format == "geojson" else as_json(page)
 
 
@@ -162,4 +175,5 @@ for _name, _table, _time_col, _point in (
     _where = f"; bbox selects on {_point[0]}/{_point[1]}" if _point else ""
     router.add_api_route(f"/api/{_name}", _listing(_table, _time_col, _point), methods=["GET"],
                          name=f"list_{_name}", summary=f"List {_name}, oldest first{_where}",
-                         response_model=None, responses=json_responses(page_schema(_table)))
+                         response_model=None,
+                         responses=json_responses(page_schema(_table), csv=True))
