@@ -19,13 +19,29 @@ from ionoquake.orbits.stations import read_stations
 from ionoquake.orbits.tasking import next_passes_over_alarms
 from ionoquake.service.geojson import records
 from ionoquake.service.params import check_time_range, naive
+from ionoquake.service.schemas import (
+    NUMBER,
+    STRING,
+    TIME,
+    array_of,
+    json_responses,
+    nullable,
+    obj,
+)
 from ionoquake.service.tracks import Tles
+from ionoquake.times import iso_utc
 
 __all__ = ["MAX_SPAN", "router"]
 
 MAX_SPAN = dt.timedelta(days=2)
 MAX_SATELLITES = 10
 router = APIRouter(tags=["planning"])
+
+_ROW = {"type": "object", "description": "one row; the columns of the table named",
+        "properties": {"satellite": STRING}}
+_STATION = obj({"name": STRING, "agency": STRING, "lat": NUMBER, "lon": NUMBER,
+                "height_m": NUMBER, "elevation_mask_deg": NUMBER,
+                "downlink_mbps": nullable(NUMBER)}, required=("name", "lat", "lon"))
 
 NoradIds = Annotated[list[int], Query(min_length=1, max_length=MAX_SATELLITES,
                                       description="NORAD numbers; repeat for several.")]
@@ -51,21 +67,28 @@ def _satellites(tles: Any, norad_id: list[int]) -> pd.DataFrame:
     return table[table["norad_id"].isin(norad_id)].reset_index(drop=True)
 
 
-@router.get("/api/plan/stations", summary="Ground stations of the bundled table")
+@router.get("/api/plan/stations", summary="Ground stations of the bundled table",
+            response_model=None, responses=json_responses(array_of(_STATION)))
 def plan_stations() -> list[dict[str, Any]]:
     """Name, agency, position, elevation mask and downlink rate of each station."""
     return records(read_stations())
 
 
-@router.get("/api/plan/contacts", summary="Contact windows of satellites with the stations")
+@router.get("/api/plan/contacts", summary="Contact windows of satellites with the stations",
+            response_model=None, responses=json_responses(obj({
+                "start": TIME, "end": TIME, "contacts": array_of(_ROW)})))
 def plan_contacts(tles: Tles, norad_id: NoradIds, start: Start, end: End) -> dict[str, Any]:
     """AOS, LOS, culmination, volume and antenna assignment (the first NORAD id first)."""
     s, e = _span(start, end)
     found = contacts(_satellites(tles, norad_id), read_stations(), s, e, priority=norad_id)
-    return {"start": s.isoformat(), "end": e.isoformat(), "contacts": records(found)}
+    return {"start": iso_utc(s), "end": iso_utc(e), "contacts": records(found)}
 
 
-@router.get("/api/plan/timeline", summary="Burst segments and contacts per satellite")
+@router.get("/api/plan/timeline", summary="Burst segments and contacts per satellite",
+            response_model=None, responses=json_responses(obj({
+                "start": TIME, "end": TIME, "contacts": array_of(_ROW),
+                "burst": array_of(_ROW), "downlinks": array_of(_ROW),
+                "messages": array_of(STRING)})))
 def plan_timeline(
     tles: Tles, norad_id: NoradIds, start: Start, end: End,
     lat: Annotated[float | None, Query(ge=-90, le=90, description="Alarm zone centre.")] = None,
@@ -84,12 +107,14 @@ def plan_timeline(
     plan = instrument_plan(sats, BurstZones.build(alarms=alarms), s, e, contacts=found,
                            recorder=Recorder(memory_mbit=memory_mbit))
     burst = plan.segments[plan.segments["mode"] == "burst"]
-    return {"start": s.isoformat(), "end": e.isoformat(),
+    return {"start": iso_utc(s), "end": iso_utc(e),
             "contacts": records(found[found["track_s"] > 0]), "burst": records(burst),
             "downlinks": records(plan.downlinks), "messages": plan.messages}
 
 
-@router.get("/api/plan/tasking", summary="Next passes of satellites over an alarm zone")
+@router.get("/api/plan/tasking", summary="Next passes of satellites over an alarm zone",
+            response_model=None, responses=json_responses(obj({
+                "issued": TIME, "passes": array_of(_ROW)})))
 def plan_tasking(
     tles: Tles, norad_id: NoradIds,
     issued: Annotated[dt.datetime, Query(description="When the alarm was issued (UTC).")],
@@ -105,4 +130,4 @@ def plan_tasking(
                           "end": [pd.Timestamp(t) + pd.Timedelta(days=3)], "lat": [lat],
                           "lon": [lon], "radius_km": [radius_km]})
     found = next_passes_over_alarms(alarm, _satellites(tles, norad_id), count=count)
-    return {"issued": t.isoformat(), "passes": records(found)}
+    return {"issued": iso_utc(t), "passes": records(found)}
