@@ -77,6 +77,8 @@ def samples(tmp: Path, *, write: bool = True) -> list[Sample]:
         ("sp3", "sp3", SHARED / "rinex/bshm_2014-10-27/igs18161.sp3.gz"),
         ("bias-sinex", "bias-sinex",
          SHARED / "rinex/pygnss_tec_2024-01-10/GFZ0OPSRAP_20240100000_01D_01D_DCB.BIA.gz"),
+        ("madrigal-los", "madrigal-los",
+         SHARED / "tec_los_madrigal/madrigal_los_tec_japan_20110311_0000UT_sample.csv"),
     ]
     return [Sample(kind, fmt, path, path.name) for kind, fmt, path in out]
 
