@@ -13,8 +13,8 @@ cost grows faster than linearly with the epochs read, as it merges one epoch at 
 
     python benchmarks/bench_gnss.py [--repeat 3] [--file PATH] [--hours H]
 
-The slant-TEC comparison (ionoquake's STEC against a plain numpy STEC on georinex's
-output) goes in :func:`compare_slant_tec`, left for the slant-TEC work of issue I.
+Then the slant TEC: ionoquake's STEC against a plain numpy STEC on georinex's output
+(:func:`compare_slant_tec`, from ``bench_gnss_tec.py``).
 """
 
 from __future__ import annotations
@@ -95,13 +95,11 @@ def differences(ours: xr.Dataset, ref: xr.Dataset) -> list[str]:
 
 
 def compare_slant_tec(ours: xr.Dataset, ref: xr.Dataset) -> None:
-    """Slant TEC from ionoquake's reader and STEC against plain numpy on georinex's output.
+    """ionoquake's slant TEC (from ``ours``) against a plain numpy STEC on ``ref`` (georinex's
+    layout), values equal, times and ratio printed (``bench_gnss_tec.compare_slant_tec``)."""
+    from bench_gnss_tec import compare_slant_tec as compare
 
-    Left for the slant-TEC work of issue I (``ionoquake.gnss``): time ionoquake's STEC
-    (from ``ours``) and a plain numpy geometry-free STEC computed on ``ref``, print both
-    times and the ratio, and assert equal values.
-    """
-    print("slant TEC: not yet compared (to be added with ionoquake.gnss)")
+    compare(ours, ref)
 
 
 def main(argv: list[str] | None = None) -> int:
