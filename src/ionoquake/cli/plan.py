@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from ionoquake.cli import EndOption, StartOption, app, one_line_errors, out, parse_day
+from ionoquake.cli import EndOption, StartOption, app, one_line_errors, out, parse_span
 from ionoquake.errors import IonoquakeError
 
 if TYPE_CHECKING:
@@ -47,7 +47,7 @@ def plan(
     from ionoquake.orbits.modes import Recorder
     from ionoquake.pipeline.plan import run_plan
 
-    first, last = parse_day(start, "--start"), parse_day(end or start, "--end")
+    first, last = parse_span(start, end)
     if last < first:
         raise IonoquakeError(f"--end {last} is before --start {first}")
     table = _read_alarms(alarms) if alarms is not None else None
