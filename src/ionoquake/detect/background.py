@@ -24,10 +24,15 @@ elementwise to all cells (``np.minimum``/``np.maximum`` on cache-sized chunks,
 threads over chunks). Missing values (NaN, or days before the first map) are
 left out; a background needs ``min_days`` valid reference days, else it is NaN.
 Units: TECU in, TECU out.
+
+That numpy path is the reference; where numba is installed (extra ``fast``) the same
+numbers, bit for bit, come from the compiled kernel of
+:mod:`ionoquake.detect.background_kernel` (``IONOQUAKE_KERNEL=numpy`` forces numpy).
 """
 
 from __future__ import annotations
 
+import importlib.util
 import math
 import os
 from concurrent.futures import ThreadPoolExecutor
@@ -264,6 +269,25 @@ def quantile_position(q: float, n: int, method: str = "linear") -> tuple[int, in
     return lo, min(lo + 1, n - 1), pos - lo
 
 
+@cache
+def quartile_tables(window: int, method: str = "linear"
+                    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64],
+                               npt.NDArray[np.float64]]:
+    """Order statistics ``lo``, ``hi`` and weights of the quartiles per count of valid values.
+
+    Row ``r`` is quantile ``(0.25, 0.5, 0.75)[r]``, column ``n`` (1 .. ``window``)
+    :func:`quantile_position` of it among ``n`` sorted values; column 0 is unused.
+    The compiled kernel (:mod:`ionoquake.detect.background_kernel`) reads these.
+    """
+    lo = np.zeros((3, window + 1), np.int64)
+    hi = np.zeros((3, window + 1), np.int64)
+    weight = np.zeros((3, window + 1))
+    for row, q in enumerate((0.25, 0.5, 0.75)):
+        for n in range(1, window + 1):
+            lo[row, n], hi[row, n], weight[row, n] = quantile_position(q, n, method)
+    return lo, hi, weight
+
+
 def quantiles_of_sorted(lanes: list[npt.NDArray[np.float32]], n_valid: npt.NDArray[np.integer],
                         qs: tuple[float, ...], method: str = "linear",
                         min_valid: int = 1) -> list[npt.NDArray[np.float64]]:
@@ -345,6 +369,21 @@ def _stats_chunk(padded: npt.NDArray[np.float32], n_valid_all: npt.NDArray[np.in
     out["n_ref"][:, cols] = n_valid
 
 
+@cache
+def _numba_installed() -> bool:
+    return importlib.util.find_spec("numba") is not None
+
+
+def compiled_kernel_wanted() -> bool:
+    """True if :func:`running_statistics` uses the compiled kernel.
+
+    That is, numba is installed (extra ``fast``) and the environment variable
+    ``IONOQUAKE_KERNEL`` is not ``numpy`` (which forces the numpy path, the reference).
+    """
+    return os.environ.get("IONOQUAKE_KERNEL", "").strip().lower() != "numpy" and \
+        _numba_installed()
+
+
 def running_statistics(cube: npt.NDArray[np.float32], config: BackgroundConfig,
                        workers: int | None = None) -> dict[str, npt.NDArray[Any]]:
     """Reference statistics and bounds of every day of a ``(day, ...)`` cube.
@@ -353,9 +392,32 @@ def running_statistics(cube: npt.NDArray[np.float32], config: BackgroundConfig,
     ``cube`` (computed in float64, stored rounded): ``background`` (median or
     mean), ``lq``/``uq`` (quartile forms) or ``sigma``, ``lower``, ``upper``, and
     ``n_ref`` (int16), the number of valid reference days.
+
+    With numba installed this runs the compiled kernel of
+    :mod:`ionoquake.detect.background_kernel` (identical results, 3-4x faster);
+    ``IONOQUAKE_KERNEL=numpy`` forces the numpy path below, the reference.
     """
     n_days = cube.shape[0]
     flat = cube.reshape(n_days, -1)
+    window = config.window_days
+    if compiled_kernel_wanted():
+        # Imported here, not with this module: numba's import costs ~0.2 s that commands
+        # which never compute a background should not pay.
+        from ionoquake.detect import background_kernel
+
+        found = background_kernel.statistics_kernel(
+            flat, window, config.form, config.k_value, config.min_valid_days,
+            batcher_network(window), quartile_tables(window, config.quantile_method),
+            threads=workers)
+        return {name: value.reshape(cube.shape) for name, value in found.items()}
+    return _running_statistics_numpy(flat, config, workers, cube.shape)
+
+
+def _running_statistics_numpy(flat: npt.NDArray[np.float32], config: BackgroundConfig,
+                              workers: int | None, shape: tuple[int, ...]
+                              ) -> dict[str, npt.NDArray[Any]]:
+    """The numpy path of :func:`running_statistics` (the reference of the compiled kernel)."""
+    n_days = flat.shape[0]
     window = config.window_days
     padded = np.full((n_days + window, flat.shape[1]), np.inf, np.float32)
     np.copyto(padded[window:], flat, where=~np.isnan(flat))
@@ -375,7 +437,7 @@ def running_statistics(cube: npt.NDArray[np.float32], config: BackgroundConfig,
     else:
         with ThreadPoolExecutor(max_workers=workers) as pool:
             list(pool.map(lambda c: _stats_chunk(padded, n_valid, config, c, out), chunks))
-    return {name: value.reshape(cube.shape) for name, value in out.items()}
+    return {name: value.reshape(shape) for name, value in out.items()}
 
 
 # --------------------------------------------------------------------- xarray wrapper

@@ -30,6 +30,13 @@ Why months by default: writing a Zarr partition costs about 0.2 s of metadata an
 array creation whatever its size (16 arrays), which for a 2.5° x 5° grid is ten
 times the detection of a day; a month of such a grid is ~170 MB in memory. For
 1°, 15-minute maps (~0.3 GB per day for all output variables) use ``period="day"``.
+
+Worker memory: with numba installed the tasks run the compiled background kernel
+(:mod:`ionoquake.detect.background_kernel`, the same numbers bit for bit), whose numba
+and LLVM libraries add ~155 MiB of resident memory to each worker process; set
+``IONOQUAKE_KERNEL=numpy`` in the workers' environment where memory is tighter than
+speed. :attr:`DetectionRun.phases` says where the tasks' time went (read, detect,
+write, finish).
 """
 
 from __future__ import annotations
@@ -40,8 +47,9 @@ import math
 import os
 import time
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from contextlib import ExitStack
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
@@ -99,6 +107,11 @@ class DetectionRun:
     n_positive: int
     n_negative: int
     seconds: float
+    #: Seconds spent by the tasks in each phase: ``read`` (maps in), ``detect``
+    #: (background and anomalies), ``write`` (band writes into the Zarr partitions, in a
+    #: second thread overlapping the next band's detection), ``finish`` (attributes,
+    #: consolidation, journal); summed over all tasks.
+    phases: dict[str, float] = field(default_factory=dict)
 
     @property
     def samples_per_second(self) -> float:
@@ -167,24 +180,29 @@ def detect_block(store: str, product: str, units: dict[str, list[np.datetime64]]
 
     The units must be consecutive. Partitions already there with the same signature
     are skipped. The block is detected latitude band by latitude band and each band
-    written straight into the partitions' temporaries, which are renamed into place
-    together at the end (a killed task leaves none of them). Returns ``{"written":
+    written straight into the partitions' temporaries (in a second thread, while the
+    next band is detected), which are renamed into place together at the end (a
+    killed task leaves none of them). Returns ``{"written":
     [...], "skipped": [...], "samples", "n_positive", "n_negative"}``.
     """
     root = output_root(store, product, settings)
     todo = {k: v for k, v in units.items()
             if stored_signature(output_partition(root, k)) != signatures[k]}
+    phases = dict.fromkeys(("read", "detect", "write", "finish"), 0.0)
     summary: dict[str, Any] = {"written": [], "skipped": [k for k in units if k not in todo],
-                               "samples": 0, "n_positive": 0, "n_negative": 0}
+                               "samples": 0, "n_positive": 0, "n_negative": 0,
+                               "phases": phases}
     if not todo:
         return summary
     first = min(v[0] for v in todo.values())
     last = max(v[-1] for v in todo.values())
     halo = preceding_days(settings.config.window_days)
+    clock = time.perf_counter()
     maps = read_span(store, product, first - halo * _DAY, last + _DAY)
     if maps is None:
         return summary
-    tec = maps["tec"]
+    tec = maps["tec"].load()
+    phases["read"] += time.perf_counter() - clock
     bands = _band_slices(tec.sizes["time"], tec.sizes["lat"], tec.sizes["lon"])
     extra = {k: v for k, v in maps.attrs.items() if not isinstance(v, list)}
     written: list[tuple[str, dict[str, Any]]] = []
@@ -195,16 +213,38 @@ def detect_block(store: str, product: str, units: dict[str, list[np.datetime64]]
 
         writers = {key: PartitionWriter(opener(key), tec["lat"], bands[0].stop)
                    for key in todo}
-        for band in bands:
-            found = detect_anomalies(tec.isel(lat=band), settings.config, indices=indices,
-                                     rules=settings.rules,
-                                     tolerance_tecu=settings.tolerance_tecu, workers=threads)
+
+        def write_band(found: xr.Dataset, band: slice) -> None:
+            clock = time.perf_counter()
             epoch_days = found["time"].values.astype("datetime64[D]")  # sorted
             for key, days in todo.items():
                 writers[key].write(found.isel(time=slice(
                     np.searchsorted(epoch_days, days[0]),
                     np.searchsorted(epoch_days, days[-1], side="right"))), band)
-            del found
+            phases["write"] += time.perf_counter() - clock
+
+        # Band i is written in a second thread while band i+1 is detected (at most one
+        # band waits: one more band of results in memory); the writes are in band order.
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            pending: Future[None] | None = None
+            try:
+                for band in bands:
+                    clock = time.perf_counter()
+                    found = detect_anomalies(tec.isel(lat=band), settings.config,
+                                             indices=indices, rules=settings.rules,
+                                             tolerance_tecu=settings.tolerance_tecu,
+                                             workers=threads)
+                    phases["detect"] += time.perf_counter() - clock
+                    if pending is not None:
+                        pending.result()
+                    pending = pool.submit(write_band, found, band)
+                    del found
+                if pending is not None:
+                    pending.result()
+            finally:  # no write may outlive the temporaries it writes into
+                if pending is not None:
+                    wait([pending])
+        clock = time.perf_counter()
         for key, writer in writers.items():
             if writer.created:  # a partition without an epoch in the block is not written
                 written.append((key, writer.finish(extra, signatures[key], settings.run_id())))
@@ -214,6 +254,7 @@ def detect_block(store: str, product: str, units: dict[str, list[np.datetime64]]
         summary["written"].append(key)
         summary["n_positive"] += attrs["n_positive"]
         summary["n_negative"] += attrs["n_negative"]
+    phases["finish"] += time.perf_counter() - clock
     return summary
 
 
@@ -333,9 +374,12 @@ def detect_archive(store: str | os.PathLike[str], product: str,
                 on_progress(i + 1, len(blocks))
     written = tuple(sorted(k for s in summaries for k in s["written"]))
     skipped = tuple(sorted(set(units) - set(written)))
+    phases = {name: sum(s["phases"][name] for s in summaries)
+              for name in ("read", "detect", "write", "finish")}
     return DetectionRun(root, written, skipped, sum(s["samples"] for s in summaries),
                         sum(s["n_positive"] for s in summaries),
-                        sum(s["n_negative"] for s in summaries), time.perf_counter() - began)
+                        sum(s["n_negative"] for s in summaries), time.perf_counter() - began,
+                        phases)
 
 
 def open_anomalies(root: str | os.PathLike[str]) -> xr.Dataset:

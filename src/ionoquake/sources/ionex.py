@@ -20,12 +20,14 @@ Latitudes and longitudes are returned ascending whatever the file's step sign.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import xarray as xr
 
 from ionoquake.errors import where
@@ -80,7 +82,8 @@ def read(path: str | os.PathLike[str]) -> xr.Dataset:
 
 def parse(data: bytes, name: str = "<bytes>") -> xr.Dataset:
     """Parse the (decompressed) bytes of an IONEX file; ``name`` is used in errors."""
-    data = data.replace(b"\r", b"")
+    if b"\r" in data:
+        data = data.replace(b"\r", b"")
     end = re.search(rb"END OF HEADER[ \t]*(\n|$)", data)
     if end is None:
         raise IonexError(f"{name}: no END OF HEADER record: not an IONEX file or truncated")
@@ -116,11 +119,16 @@ def _locate_records(body: bytes, buf: np.ndarray, starts: np.ndarray, ends: np.n
         col61 = buf[np.minimum(starts + 60, len(buf) - 1)]
         rec_lines = np.flatnonzero((ends - starts > 60) & (col61 >= 65) & (col61 <= 90))
     by_label: dict[str, list[int]] = {}
-    key = np.lib.stride_tricks.sliding_window_view(
-        np.concatenate([buf, np.zeros(80, np.uint8)]), 20)[starts[rec_lines] + 60]
+    key = _gather(buf, starts[rec_lines] + 60, 20, 0)
     key_text = key.view("S20").ravel()
+    # Most records are latitude rows: take them with one comparison, and sort only the
+    # few other labels.
+    is_row = key_text == b"LAT/LON1/LON2/DLON/H"
+    if is_row.any():
+        by_label["LAT/LON1/LON2/DLON/H"] = rec_lines[is_row].tolist()
+    others, key_text = rec_lines[~is_row], key_text[~is_row]
     for label in np.unique(key_text):
-        rows = rec_lines[key_text == label]
+        rows = others[key_text == label]
         text_label = label.decode("latin-1").strip()
         if text_label in _BODY_LABELS:
             by_label.setdefault(text_label, []).extend(rows.tolist())
@@ -243,13 +251,12 @@ def _check_row_records(body: bytes, starts: np.ndarray, lat_lines: np.ndarray,
                        hdr: IonexHeader, name: str, lineno: Any) -> None:
     """The LAT records (``2X,5F6.1``) must match the header grid."""
     buf = np.frombuffer(body, dtype=np.uint8)
-    padded = np.concatenate([buf, np.full(32, 32, np.uint8)])
-    raw = np.lib.stride_tricks.sliding_window_view(padded, 24)[starts[lat_lines] + 2]
-    text = np.ascontiguousarray(raw).view("S24").ravel()
+    text = _gather(buf, starts[lat_lines] + 2, 24, 32).view("S24").ravel()
     expected_lon = np.array(hdr.lon)
-    formatted = np.array([f"{la:6.1f}{hdr.lon[0]:6.1f}{hdr.lon[1]:6.1f}{hdr.lon[2]:6.1f}"
-                          for la in hdr.lat_values], dtype="S24")
-    if np.array_equal(text, np.tile(formatted, len(lat_lines) // hdr.nlat)):
+    formatted, fortran = _row_records(tuple(hdr.lat_values.tolist()), tuple(hdr.lon))
+    repeats = len(lat_lines) // hdr.nlat
+    if len(lat_lines) == repeats * hdr.nlat and bool(np.all(
+            (text == np.tile(formatted, repeats)) | (text == np.tile(fortran, repeats)))):
         return  # written exactly as the header grid says (the usual case)
     unique, inverse = np.unique(text, return_inverse=True)
     expected_lat = np.tile(hdr.lat_values, len(lat_lines) // hdr.nlat)
@@ -272,6 +279,43 @@ def _check_row_records(body: bytes, starts: np.ndarray, lat_lines: np.ndarray,
                          f"{hdr.lon[0]:g}..{hdr.lon[1]:g} step {hdr.lon[2]:g}")
 
 
+def _gather(buf: np.ndarray, at: np.ndarray, width: int, fill: int) -> np.ndarray:
+    """``buf[a:a + width]`` for each ``a`` in ``at`` as rows, ``fill`` past the end of ``buf``.
+
+    Gathers only the bytes asked for (the buffer is not copied to pad it).
+    """
+    idx = at[:, None] + np.arange(width)[None, :]
+    rows = buf[np.minimum(idx, len(buf) - 1)] if len(buf) else np.full(idx.shape, fill, np.uint8)
+    if len(buf) and idx.size and int(idx.max()) >= len(buf):
+        rows[idx >= len(buf)] = fill
+    return np.ascontiguousarray(rows, dtype=np.uint8)
+
+
+@functools.lru_cache(maxsize=64)
+def _row_records(lats: tuple[float, ...], lon: tuple[float, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """The LAT/LON1/LON2/DLON records of a grid as written with ``5F6.1`` (``S24``).
+
+    Twice: as Python formats them, and with Fortran's optional zero before the point
+    dropped (JPL writes the equator ``    .0``). Cached: a series has one grid.
+    """
+    formatted = np.array(["".join(f"{v:6.1f}" for v in (la, *lon[:3])) for la in lats],
+                         dtype="S24")
+    fortran = np.array(["".join(_f61_no_zero(v) for v in (la, *lon[:3])) for la in lats],
+                       dtype="S24")
+    formatted.flags.writeable = False
+    fortran.flags.writeable = False
+    return formatted, fortran
+
+
+def _f61_no_zero(value: float) -> str:
+    """``value`` as Fortran ``F6.1`` without the optional zero before the point (``  -.5``)."""
+    text = f"{value:6.1f}"
+    stripped = text.strip()
+    if stripped.startswith(("0.", "-0.")):
+        text = f"{stripped.replace('0.', '.', 1):>6s}"
+    return text
+
+
 def _read_fields(buf: np.ndarray, starts: np.ndarray, ends: np.ndarray, lat_lines: np.ndarray,
                  k: int, nlon: int, name: str, lineno: Any) -> np.ndarray:
     """Decode the ``I5`` value fields of every row at once (vectorised)."""
@@ -280,6 +324,13 @@ def _read_fields(buf: np.ndarray, starts: np.ndarray, ends: np.ndarray, lat_line
     last = (nlon - (k - 1) * FIELDS_PER_LINE) * FIELD_WIDTH
     layout = np.array([LINE_WIDTH] * (k - 1) + [last])
     # (lines longer than 80 characters take the general path below)
+    decoder = _compiled_decoder()
+    if decoder is not None:
+        # One pass over the bytes, no temporaries; a bad field or line sends the file to
+        # the numpy path below, which finds it and says where.
+        decoded = np.empty((len(lat_lines), nlon), np.int32)
+        if decoder(buf, s, e, k, nlon, decoded) < 0:
+            return decoded
     if np.array_equal((e - s).reshape(-1, k), np.broadcast_to(layout, (len(lat_lines), k))):
         # The usual layout: full lines of 80 characters. Copy k whole 81-byte lines per
         # row (reading past the short last line is harmless) and drop the newlines.
@@ -328,6 +379,71 @@ def _read_fields(buf: np.ndarray, starts: np.ndarray, ends: np.ndarray, lat_line
     return out
 
 
+def _decode_rows(buf: np.ndarray, starts: np.ndarray, ends: np.ndarray, k: int, nlon: int,
+                 out: np.ndarray) -> int:  # pragma: no cover - compiled by numba
+    """Decode the ``I5`` fields of the rows' data lines in one pass (numba source).
+
+    Line ``l`` of row ``r`` is ``buf[starts[r k + l]:ends[r k + l]]`` and holds
+    ``min(16, nlon - 16 l)`` fields, then blanks only (files that pad lines to 80
+    columns). A field is blanks, an optional minus sign, and one or more digits to its
+    end (a right-justified ``I5``, as the numpy path accepts). Returns -1, or the first
+    row that is not so (the numpy path then raises the error naming the line).
+    """
+    for r in range(out.shape[0]):
+        f = 0
+        for line in range(k):
+            pos = starts[r * k + line]
+            end = ends[r * k + line]
+            n_fields = min(FIELDS_PER_LINE, nlon - line * FIELDS_PER_LINE)
+            if pos + n_fields * FIELD_WIDTH > end:
+                return r
+            for i in range(n_fields):
+                p = pos + i * FIELD_WIDTH
+                j = 0
+                while j < FIELD_WIDTH and buf[p + j] == 32:
+                    j += 1
+                negative = j < FIELD_WIDTH and buf[p + j] == 45
+                if negative:
+                    j += 1
+                if j == FIELD_WIDTH:
+                    return r
+                value = 0
+                while j < FIELD_WIDTH:
+                    digit = np.int32(buf[p + j]) - 48
+                    if digit < 0 or digit > 9:
+                        return r
+                    value = value * 10 + int(digit)
+                    j += 1
+                out[r, f] = -value if negative else value
+                f += 1
+            for p in range(pos + n_fields * FIELD_WIDTH, end):
+                if buf[p] != 32:
+                    return r
+    return -1
+
+
+_DECODER: list[Any] = []
+
+
+def _compiled_decoder() -> Any:
+    """:func:`_decode_rows` compiled by numba (cached on disk), or None.
+
+    None when numba is not installed or ``IONOQUAKE_KERNEL=numpy`` (the numpy path, the
+    reference, is then used). numba is imported at the first IONEX file decoded, not
+    when this module is imported.
+    """
+    if os.environ.get("IONOQUAKE_KERNEL", "").strip().lower() == "numpy":
+        return None
+    if not _DECODER:
+        try:
+            import numba
+        except ImportError:
+            _DECODER.append(None)
+        else:
+            _DECODER.append(numba.njit(cache=True, nogil=True)(_decode_rows))
+    return _DECODER[0]
+
+
 def _raise_field_error(fields: np.ndarray, data_lines: np.ndarray, k: int, nlon: int,
                        name: str, lineno: Any) -> None:
     """Find the first bad field and raise an error naming its line."""
@@ -370,22 +486,26 @@ def _dataset(values: np.ndarray, times: np.ndarray, kinds: np.ndarray, hdr: Ione
         elif not np.array_equal(t[order], tec_times):
             raise IonexError(f"{name}: the {kind.upper()} map epochs differ from the TEC map "
                              "epochs")
-        data_vars[kind] = (("time", "lat", "lon"), v,
-                           {"units": _UNITS[kind], "long_name": _LONG_NAME[kind]})
-    ds = xr.Dataset(
-        data_vars,
-        coords={
-            "time": ("time", tec_times, {"standard_name": "time", "long_name": "map epoch (UTC)"}),
-            "lat": ("lat", lat[lat_order], {"units": "degrees_north", "standard_name": "latitude",
-                                            "long_name": "geocentric latitude"}),
-            "lon": ("lon", lon[lon_order], {"units": "degrees_east",
-                                            "standard_name": "longitude"}),
-        },
-        attrs=hdr.attrs(name),
-    )
-    ds["tec"].attrs["standard_name"] = "atmosphere_mass_content_of_electrons"
-    ds["tec"].attrs["comment"] = "1 TECU = 1e16 electrons per square metre"
-    return ds
+        attrs = {"units": _UNITS[kind], "long_name": _LONG_NAME[kind]}
+        if kind == "tec":
+            attrs.update(standard_name="atmosphere_mass_content_of_electrons",
+                         comment="1 TECU = 1e16 electrons per square metre")
+        data_vars[kind] = xr.Variable(("time", "lat", "lon"), v, attrs, fastpath=True)
+    # Variables and indexes built directly: half the time of xarray's general
+    # constructor, which dominated the decoding of a small file.
+    coords: dict[str, tuple[Any, dict[str, str]]] = {
+        "time": (tec_times, {"standard_name": "time", "long_name": "map epoch (UTC)"}),
+        "lat": (lat[lat_order], {"units": "degrees_north", "standard_name": "latitude",
+                                 "long_name": "geocentric latitude"}),
+        "lon": (lon[lon_order], {"units": "degrees_east", "standard_name": "longitude"}),
+    }
+    indexes = {dim: xr.indexes.PandasIndex(pd.Index(values, name=dim), dim)
+               for dim, (values, _) in coords.items()}
+    variables = {dim: indexes[dim].create_variables()[dim] for dim in coords}
+    for dim, (_, attrs) in coords.items():
+        variables[dim].attrs.update(attrs)
+    return xr.Dataset(data_vars, coords=xr.Coordinates(variables, indexes),
+                      attrs=hdr.attrs(name))
 
 
 def _as_slice(order: np.ndarray) -> slice | np.ndarray:
