@@ -71,6 +71,25 @@ def server(bundled_data: Path, shared_data: Path,
         "issued": pd.to_datetime(["2001-01-14 23:00"]), "start": pd.to_datetime(["2001-01-14 23:00"]),
         "end": pd.to_datetime(["2001-01-24 23:00"]), "lat": [10.0], "lon": [-90.0],
         "radius_km": [380.2], "score": [2.0], "gain": [3.0]}), AlarmRules().to_dict())
+    # one stored daily forecast: the baseline everywhere, gain 3 inside the alarm's circle
+    import xarray as xr
+
+    from ionoquake.forecast.archive import write_forecast
+    from ionoquake.pipeline.sync import sync_forecasts
+
+    lat, lon = np.arange(-89.0, 90, 2), np.arange(-179.0, 180, 2)
+    base = np.full((lat.size, lon.size), 1e-6)
+    near = (np.abs(lat[:, None] - 10) < 4) & (np.abs(lon[None, :] + 90) < 4)
+    write_forecast(root, xr.Dataset(
+        {"spatial_rate": (("lat", "lon"), np.where(near, 3e-6, 1e-6)),
+         "baseline_rate": (("lat", "lon"), base),
+         "alarm_score": (("lat", "lon"), np.where(near, 2.0, -np.inf)),
+         "magnitude_fraction": ("magnitude", np.array([0.8, 0.2]))},
+        coords={"lat": lat, "lon": lon, "magnitude": [6.0, 6.1]},
+        attrs={"model": "test-alarms", "issue_time": "2001-01-15T00:00:00",
+               "horizon_days": 1.0, "config": '{"learning_days": 60, "grid": {"step_deg": 2.0}}',
+               "inputs_sha256": "0" * 64}))
+    sync_forecasts(engine, root)
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -173,9 +192,18 @@ def test_map_then_event_page(server: str, browser: object, tmp_path: Path) -> No
     assert lines[2].split(",")[0].endswith("Z")
     assert page.locator("#downloads a[download$='_chart.png']").count() == 1
     page.goto(server + "/forecasts.html")
-    page.wait_for_selector("#evaluations tbody tr")
+    page.wait_for_selector("body[data-forecasts='drawn']", timeout=30_000)
     page.wait_for_function("document.querySelector('#alarms tbody').textContent.includes('380')")
-    assert "10.0°N -90.0°E" in page.locator("#alarms tbody").inner_text()
+    assert "10.0°N 90.0°W" in page.locator("#alarms tbody").inner_text()
+    # the gridded forecast as a map layer, with its scale and what it is
+    assert "expected number of target events" in page.locator("#forecast-legend").inner_text()
+    page.select_option("#variable", "gain")
+    page.wait_for_function("document.querySelector('#forecast-legend').textContent"
+                           ".includes('gain')")
+    ticks = page.locator("#forecast-legend .legend-ticks span").all_inner_texts()
+    assert ticks[0] == "1.00" and ticks[-1] == "3.00"
+    assert "test-alarms: issued 2001-01-15 00:00 UTC" in page.locator("#forecast-info").inner_text()
+    assert _not_blank(page.locator("#forecast-map").screenshot()) > 0.02
     assert errors == []
 
 

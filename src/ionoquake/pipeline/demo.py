@@ -123,6 +123,17 @@ def demo_passes(data: Path, out: Path, engine: Any) -> dict[str, Any]:
             "per_satellite": table["satellite"].value_counts().to_dict()}
 
 
+def keep_report(store: Path, evaluation_id: str, report: Path) -> str:
+    """A copy of an evaluation's HTML report (self-contained) in ``<store>/reports``, where
+    the dashboard serves it; its path relative to the store."""
+    from ionoquake.atomic import atomic_path
+
+    target = store / "reports" / f"{evaluation_id}.html"
+    with atomic_path(target) as tmp:
+        tmp.write_bytes(report.read_bytes())
+    return f"reports/{target.name}"
+
+
 def demo_evaluation(store: Path, clusters: pd.DataFrame, ds: Any, out: Path, engine: Any,
                     maps_null: Any = None) -> tuple[dict[str, Any], Path, pd.DataFrame]:
     """Alarms from the clusters, forecasts over the detection period, scores; the summary,
@@ -146,8 +157,10 @@ def demo_evaluation(store: Path, clusters: pd.DataFrame, ds: Any, out: Path, eng
     sync_forecasts(engine, store)
     if run.evaluation.molchan_alarms is not None:
         gain = run.evaluation.molchan_alarms.skills["gain"]
-        sync_evaluation(engine, f"demo-alarms-{first}-{last}", "alarm gain (Molchan)",
-                        gain.statistic, gain.p_value, summary)
+        evaluation_id = f"demo-alarms-{first}-{last}"
+        report = keep_report(store, evaluation_id, run.report)
+        sync_evaluation(engine, evaluation_id, "alarm gain (Molchan)",
+                        gain.statistic, gain.p_value, {**summary, "report": report})
     return summary, run.report, run.alarms
 
 

@@ -28,6 +28,7 @@ from fastapi.staticfiles import StaticFiles
 from ionoquake import __version__
 from ionoquake.errors import IonoquakeError
 from ionoquake.service import (
+    forecast_routes,
     gnss_routes,
     map_routes,
     plan_routes,
@@ -73,7 +74,8 @@ def create_app(settings: Settings) -> FastAPI:
                        exclude=("/api/jobs/",))
     app.add_middleware(UploadLimit, path="/api/ingest", max_bytes=settings.max_upload_bytes)
     app.add_exception_handler(IonoquakeError, _bad_input)  # type: ignore[arg-type]
-    for module in (table_routes, map_routes, write_routes, tracks, plan_routes, gnss_routes):
+    for module in (table_routes, map_routes, write_routes, tracks, plan_routes, gnss_routes,
+                   forecast_routes):
         # every query parameter is checked, unknown ones too (params.known_query)
         app.include_router(module.router, dependencies=[Depends(known_query)])
     app.add_api_route("/basemap/land_110m.geojson", _basemap, methods=["GET"],
