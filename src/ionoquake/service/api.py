@@ -17,6 +17,7 @@ from the npm package ``swagger-ui-dist`` by ``make assets``), so it works offlin
 # functions at run time.
 import gc
 import os
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -121,6 +122,9 @@ def app_from_env() -> FastAPI:
     if not store:
         raise IonoquakeError("IONOQUAKE_STORE is not set: the folder of the archive to serve")
     app = create_app(Settings.from_env(Path(store)))
+    # What the map shows first (the last stored day of each product, its TEC and ΔTEC) is
+    # opened and computed while the server starts, not on the first user's request.
+    threading.Thread(target=app.state.map_data.warm, name="warm-maps", daemon=True).start()
     # The imports made ~10^6 long-lived objects; left in the collected generations, each
     # full collection walks them all (a pause of ~0.1 s under load). Freeze them.
     gc.collect()

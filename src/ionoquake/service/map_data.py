@@ -21,7 +21,7 @@ import xarray as xr
 
 from ionoquake.detect.anomalies import detect_anomalies
 from ionoquake.detect.background import BackgroundConfig, preceding_days
-from ionoquake.errors import StoreError
+from ionoquake.errors import IonoquakeError, StoreError
 from ionoquake.service.cache import folder_generation
 from ionoquake.sources.gim import combine_days
 from ionoquake.store import maps
@@ -113,3 +113,15 @@ class MapData:
 
         ds: xr.Dataset = self.once((product, "dtec", day, self.generation(product)), compute)
         return ds
+
+    def warm(self) -> None:
+        """Open the last stored day of every product and compute its ΔTEC (what the map page
+        asks first), so that the first request finds them ready. Errors are left to the
+        requests that meet them."""
+        for product in self.products():
+            try:
+                day = str(self.stored_days(product)[-1])
+                self.open(product, str(np.datetime64(day) - 1), day)
+                self.dtec(product, day)
+            except (IonoquakeError, OSError, ValueError, KeyError):
+                continue

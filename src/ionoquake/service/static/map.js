@@ -6,6 +6,7 @@ const map = L.map("map", { worldCopyJump: true, minZoom: 1, zoomSnap: 0.25,
                            maxBounds: [[-90, -200], [90, 200]], maxBoundsViscosity: 0.8 });
 map.fitBounds([[-65, -180], [80, 180]]);
 let gridLayer = null, epochs = [], product = null, span = null;
+const gridRenderer = L.canvas({ padding: 0.1 });
 const eventLayer = L.layerGroup().addTo(map);
 const clusterLayer = L.layerGroup().addTo(map);
 const passLayer = L.layerGroup().addTo(map);
@@ -66,8 +67,9 @@ async function drawGrid() {
   // ΔTEC: symmetric about zero, the range written as drawn; TEC/RMS: this epoch's range.
   const ticks = variable === "dtec" ? [-amp, 0, amp] : [lo, (lo + hi) / 2, hi];
   const fill = variable === "dtec" ? (v => diverging(v / amp)) : (v => colour((v - lo) / ((hi - lo) || 1)));
-  const layer = L.geoJSON(geo, { style: f => ({ stroke: false, fillOpacity: 0.55,
-    fillColor: fill(f.properties.value) }), interactive: false });
+  // thousands of cells: drawn on one canvas (fast), the markers above stay SVG
+  const layer = L.geoJSON(geo, { renderer: gridRenderer, style: f => ({ stroke: false,
+    fillOpacity: 0.55, fillColor: fill(f.properties.value) }), interactive: false });
   if (gridLayer) map.removeLayer(gridLayer);
   gridLayer = layer.addTo(map);
   gridLayer.bringToBack();
