@@ -430,3 +430,27 @@ def test_an_end_before_the_start_is_said_as_such(tmp_path: Path) -> None:
     same = _run("evaluate", "--clusters", store, "--start", "2001-01-05", "--end", "2001-01-05",
                 "--store", store)
     assert "--end 2001-01-05 is the same day as (the end is exclusive) --start" in same.stderr
+
+
+def test_export_ionex_and_netcdf_round_trip(bundled_data: Path, tmp_path: Path) -> None:
+    import numpy as np
+    import xarray as xr
+
+    from ionoquake.sources import ionex
+
+    source = bundled_data / "ionex/jpl_2000326-2001014/jplg0130.01i.gz"
+    store = tmp_path / "store"
+    assert runner.invoke(app, ["ingest", "--store", str(store), str(source)]).exit_code == 0
+    result = runner.invoke(app, ["export", "jplg", "--start", "2001-01-13", "--store", str(store),
+                                 "--out", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    written, original = ionex.read(tmp_path / "out/jplg0130.01i"), ionex.read(source)
+    np.testing.assert_allclose(written["tec"].values, original["tec"].values, atol=0.05)
+    assert "DIFFERENTIAL CODE BIASES" in (tmp_path / "out/jplg0130.01i").read_text()
+    nc = runner.invoke(app, ["export", "jplg", "--start", "2001-01-13", "--format", "netcdf",
+                             "--store", str(store), "--out", str(tmp_path / "out")])
+    assert nc.exit_code == 0, nc.output
+    with xr.open_dataset(tmp_path / "out/jplg_2001-01-13_2001-01-13.nc") as ds:
+        assert ds.attrs["Conventions"].startswith("CF-1.8") and ds.sizes["time"] == 12
+    missing = _run("export", "jplg", "--start", "2005-01-01", "--store", str(store))
+    assert missing.returncode == 2 and "no jplg maps from 2005-01-01" in missing.stderr

@@ -102,6 +102,47 @@ def info(
         out.print(describe_store(store_or_default(store)), markup=False)
 
 
+@app.command()
+@one_line_errors
+def export(
+    product: Annotated[str, typer.Argument(
+        callback=product_name, help="Stored product (codg, jplg, ...).", show_default=False)],
+    start: StartOption,
+    end: EndOption = None,
+    to: Annotated[str, typer.Option(
+        "--format", help="ionex (one file per day, with its DCB block) or netcdf (one CF-1.8 "
+                         "file for GIS tools: GDAL cannot open the Zarr archive).")] = "ionex",
+    output: Annotated[Path, typer.Option("--out", help="Output folder.")] = Path("export"),
+    store: StoreOption = None,
+) -> None:
+    """Write stored maps out: IONEX files as the centres publish them, or one NetCDF file."""
+    import numpy as np
+
+    from ionoquake.sources import ionex_write
+    from ionoquake.store import maps
+
+    first, last = parse_span(start, end)
+    root = store_or_default(store)
+    if to not in ("ionex", "netcdf"):
+        raise IonoquakeError(f"--format {to!r}: use ionex or netcdf")
+    if to == "netcdf":
+        path = maps.export_netcdf(root, product, str(first), str(last),
+                                  output / f"{product}_{first}_{last}.nc")
+        out.print(f"{path}")
+        return
+    days = [d for d in maps.stored_days(root, product)
+            if np.datetime64(first) <= d <= np.datetime64(last)]
+    if not days:
+        raise IonoquakeError(f"{root}: no {product} maps from {first} to {last}")
+    for day in days:
+        ds = maps.open_day(root, product, day)
+        doy = (day - day.astype("datetime64[Y]")).astype(int) + 1
+        year = str(day)[2:4]
+        path = ionex_write.write(ds, output / f"{product}{doy:03d}0.{year}i",
+                                 aux_data=ds.attrs.get("aux_data"))
+        out.print(f"{path}")
+
+
 @fetch_app.command("gim")
 @one_line_errors
 def fetch_gim(
