@@ -204,6 +204,10 @@ def test_map_then_event_page(server: str, browser: object, tmp_path: Path) -> No
     assert ticks[0] == "1.00" and ticks[-1] == "3.00"
     assert "test-alarms: issued 2001-01-15 00:00 UTC" in page.locator("#forecast-info").inner_text()
     assert _not_blank(page.locator("#forecast-map").screenshot()) > 0.02
+    # the cells are drawn, and shown at their size (a page rule once shrank Leaflet's canvas)
+    shown = page.evaluate("Array.from(document.querySelectorAll('#forecast-map canvas'))"
+                          ".map(c => c.getBoundingClientRect().width / c.width)")
+    assert shown and all(abs(ratio - 1) < 0.01 for ratio in shown)
     assert errors == []
 
 
