@@ -24,16 +24,8 @@ BELE = "rinex/pygnss_tec_2024-01-10"
 
 
 def read(path: Path, reader: str) -> xr.Dataset:
-    """The ionoquake reader ``sources.<reader>`` if it exists, else georinex (same layout)."""
-    try:
-        module = importlib.import_module(f"ionoquake.sources.{reader}")
-        return module.read(path)  # type: ignore[no-any-return]
-    except ModuleNotFoundError:
-        import georinex
-
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", FutureWarning)
-            return georinex.load(path)  # type: ignore[no-any-return]
+    """``path`` read by ionoquake's reader ``sources.<reader>``."""
+    return importlib.import_module(f"ionoquake.sources.{reader}").read(path)  # type: ignore[no-any-return]
 
 
 @pytest.fixture(scope="module")

@@ -132,13 +132,7 @@ if numba is not None:
                         m = _lerp(np.float64(lanes[lo1, c]), np.float64(lanes[hi1, c]), w1)
                         q1 = _lerp(np.float64(lanes[lo0, c]), np.float64(lanes[hi0, c]), w0)
                         q3 = _lerp(np.float64(lanes[lo2, c]), np.float64(lanes[hi2, c]), w2)
-                        if form == 0:
-                            low = m - k * (m - q1)
-                            high = m + k * (q3 - m)
-                        else:
-                            half = k * (q3 - q1)
-                            low = m - half
-                            high = m + half
+                        low, high = _bounds(m, q1, q3, k, form)
                         bg[d, c0 + c] = np.float32(m)
                         lq[d, c0 + c] = np.float32(q1)
                         uq[d, c0 + c] = np.float32(q3)
@@ -158,18 +152,21 @@ if numba is not None:
                                    np.float64(lanes[hi[0, n], c]), weight[0, n])
                         q3 = _lerp(np.float64(lanes[lo[2, n], c]),
                                    np.float64(lanes[hi[2, n], c]), weight[2, n])
-                    if form == 0:
-                        low = m - k * (m - q1)
-                        high = m + k * (q3 - m)
-                    else:
-                        half = k * (q3 - q1)
-                        low = m - half
-                        high = m + half
+                    low, high = _bounds(m, q1, q3, k, form)
                     bg[d, c0 + c] = np.float32(m)
                     lq[d, c0 + c] = np.float32(q1)
                     uq[d, c0 + c] = np.float32(q3)
                     lower[d, c0 + c] = np.float32(low)
                     upper[d, c0 + c] = np.float32(high)
+
+    @njit(cache=True, inline="always")
+    def _bounds(m: float, q1: float, q3: float, k: float,
+                form: int) -> tuple[float, float]:  # pragma: no cover
+        """Lower and upper bound: quartile form (0, Liu et al. 2004) or IQR form."""
+        if form == 0:
+            return m - k * (m - q1), m + k * (q3 - m)
+        half = k * (q3 - q1)
+        return m - half, m + half
 
     @njit(cache=True, inline="always")
     def _lerp(a: float, b: float, t: float) -> float:  # pragma: no cover
