@@ -260,6 +260,11 @@ def test_passes_command(bundled_data: Path, tmp_path: Path) -> None:
     none = _run("passes", str(bundled_data / "tle/celestrak_science_20191118.tle"),
                 "--start", "2019-11-18", "--norad", "43194")
     assert none.returncode == 2 and "give zones" in none.stderr
+    unknown = _run("passes", str(bundled_data / "tle/celestrak_science_20191118.tle"),
+                   "--start", "2019-11-18", "--norad", "1", "--lat", "13", "--lon", "-88.7",
+                   "--radius-km", "1000", "--out", str(tmp_path / "x"))
+    assert unknown.returncode == 2
+    assert "--norad [1]: no TLE of these in the 1 file(s) given" in unknown.stderr
 
 
 def test_track_command_on_the_real_cses_file(shared_data: Path, tmp_path: Path) -> None:

@@ -124,11 +124,12 @@ def run_passes(tle_paths: Sequence[str | PathLike[str]], zones: pd.DataFrame, st
     if norad_ids:
         missing = sorted(set(norad_ids) - set(tles["norad_id"]))
         if missing:
-            raise IonoquakeError(f"no TLE for NORAD {missing} in {len(tle_paths)} file(s)")
+            raise IonoquakeError(f"--norad {missing}: no TLE of these in the {len(tle_paths)} "
+                                 f"file(s) given")
         tles = tles[tles["norad_id"].isin(norad_ids)]
     elif tles["norad_id"].nunique() > 50:
         raise IonoquakeError(f"{tles['norad_id'].nunique()} satellites in the TLE files: "
-                             "choose some with norad_ids")
+                             "choose at most 50 (--norad; norad_ids= in Python)")
     found = passes_over(zones, tles, start, end, node_step_s=node_step_s)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)

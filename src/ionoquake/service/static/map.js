@@ -1,10 +1,18 @@
 // The map page: basemap, TEC colour layer with an epoch slider, epicentres with their zones,
 // satellite passes and ground tracks.
 "use strict";
-// One world, filling the width (no empty strip beyond ±180°): fractional zoom, bounded panning.
-const map = L.map("map", { worldCopyJump: true, minZoom: 1, zoomSnap: 0.25,
-                           maxBounds: [[-90, -200], [90, 200]], maxBoundsViscosity: 0.8 });
-map.fitBounds([[-65, -180], [80, 180]]);
+// One world, filling the width (no empty strip beyond ±180°): the smallest zoom is the one
+// at which 360° of longitude spans the map's width; panning stays within the world.
+const map = L.map("map", { worldCopyJump: false, zoomSnap: 0, zoomDelta: 0.5,
+                           maxBounds: [[-90, -180], [90, 180]], maxBoundsViscosity: 1.0 });
+function fitWorld() {
+  const z = Math.log2(map.getContainer().clientWidth / 256);
+  map.setMinZoom(z);
+  map.setView([20, 0], Math.max(z, map.getZoom() || z));
+}
+map.setView([20, 0], Math.log2(map.getContainer().clientWidth / 256));
+fitWorld();
+window.addEventListener("resize", fitWorld);
 let gridLayer = null, epochs = [], product = null, span = null;
 const gridRenderer = L.canvas({ padding: 0.1 });
 const eventLayer = L.layerGroup().addTo(map);
