@@ -95,6 +95,73 @@ def main() -> None:
     save(reference_curve_figure(vtec, origin, result, family, shown=(worst, best)),
          args.out / "gnss_precursor_sensitivity.png")
 
+    receiver_figures(args.data, args.out)
+
+
+def receiver_figures(data: Path, out: Path) -> None:
+    """From RINEX: the GEONET pair 0759/3040 (~3 km apart) and the BELE day, with numbers."""
+    import warnings
+
+    import matplotlib.pyplot as plt
+
+    from ionoquake.gnss.tec_files import network_slant_tec_files, slant_tec_files
+
+    rtk = data / "rinex/rtklib"
+    pair = network_slant_tec_files([rtk / "07590920.05o", rtk / "30400920.05o"],
+                                   [rtk / "07590920.05n"])
+    d = pair["stec"].sel(receiver="0759") - pair["stec"].sel(receiver="3040")
+    bias = float(d.mean())
+    rms = float(np.sqrt(np.nanmean((d.values - bias) ** 2)))
+    print(f"GEONET 0759 - 3040: receiver-bias difference {bias:.2f} TECU, STEC RMS after it "
+          f"{rms:.2f} TECU over {int(np.isfinite(d.values).sum())} common samples")
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(9, 6), sharex=True, layout="constrained",
+                                      height_ratios=[3, 1.4])
+    t = pair["time"].values
+    for k, sat in enumerate(pair["satellite"].values):
+        a = pair["stec"].sel(receiver="0759", satellite=sat).values
+        b = pair["stec"].sel(receiver="3040", satellite=sat).values + bias
+        if not np.isfinite(a).any() or not np.isfinite(b).any():
+            continue
+        colour = f"C{k % 10}"
+        top.plot(t, a, color=colour, linewidth=1.4, label=str(sat))
+        top.plot(t, b, color=colour, linewidth=0.8, linestyle="--")
+        bottom.plot(t, a - b, color=colour, linewidth=0.8)
+    top.set_ylabel("slant TEC (TECU)")
+    top.set_title("GEONET 0759 (solid) and 3040 (dashed, shifted by the receivers' bias "
+                  f"difference, {bias:.1f} TECU), ~3 km apart, 2005-04-02, GPS", fontsize=9)
+    top.legend(fontsize=7, ncol=4)
+    bottom.axhline(0, color="0.5", linewidth=0.6)
+    bottom.set_ylabel("difference (TECU)")
+    bottom.set_xlabel("time (GPS)")
+    bottom.set_title(f"difference: RMS {rms:.2f} TECU (per-arc levelling of code multipath)",
+                     fontsize=9)
+    save(fig, out / "gnss_geonet_pair.png")
+
+    day = data / "rinex/pygnss_tec_2024-01-10"
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        bele = slant_tec_files(day / "BELE00BRA_R_20240100000_01D_30S_MO.crx.gz",
+                               [day / "brdc0100.24n.gz", day / "brdc0100.24g.gz"],
+                               biases=day / "CAS0OPSRAP_20240100000_01D_01D_DCB.BIA.gz")
+    for w in caught:
+        print("BELE:", str(w.message)[:160])
+    vtec = bele["vtec"].isel(receiver=0)
+    fig, ax = plt.subplots(figsize=(9, 3.6), layout="constrained")
+    for sat in bele["satellite"].values:
+        v = vtec.sel(satellite=sat).values
+        if np.isfinite(v).any():
+            ax.plot(bele["time"].values, v, linewidth=0.6,
+                    color="C0" if str(sat).startswith("G") else "C1")
+    ax.plot([], [], color="C0", label="GPS")
+    ax.plot([], [], color="C1", label="GLONASS")
+    ax.set(ylabel="vertical TEC at the pierce point (TECU)", xlabel="time (GPS)")
+    ax.set_title("BELE (Belém, Brazil), 2024-01-10: every satellite's VTEC, CAS DCBs, receiver "
+                 "bias estimated; post-sunset equatorial irregularities after 21 UT", fontsize=9)
+    ax.legend(fontsize=8)
+    save(fig, out / "gnss_bele_day.png")
+    print(f"BELE: {int(np.isfinite(vtec.values).sum())} VTEC values, median "
+          f"{float(np.nanmedian(vtec.values)):.1f} TECU")
+
 
 if __name__ == "__main__":
     main()
