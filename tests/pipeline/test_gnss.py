@@ -72,3 +72,16 @@ def test_cid_outside_the_data_and_rinex_without_orbits_are_one_line_errors(
                 "2005-04-02T00:30:00", "--lat", "35", "--lon", "139", "--mag", "6",
                 "--out", str(tmp_path))
     assert rinex.returncode == 2 and "need `ionoquake tec` with their orbits first" in rinex.stderr
+
+
+def test_tec_warnings_are_one_readable_line_each(shared_data: Path, tmp_path: Path) -> None:
+    georust = shared_data / "rinex/georust"
+    result = subprocess.run([sys.executable, "-m", "ionoquake.cli", "tec",
+                             str(georust / "OBS_V2_delf0010.21o"), "--orbits",
+                             str(georust / "NAV_V2_cbw10010.21n.gz"), "--out", str(tmp_path)],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert lines and all(line.startswith("warning: OBS_V2_delf0010.21o: ") for line in lines)
+    assert any("no ephemeris for GPS (11:" in line for line in lines)
+    assert "105 slant TEC values" in result.stdout  # docs/gnss.md: one satellite has an arc

@@ -3,12 +3,13 @@ ionospheric disturbances (``cid``)."""
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from ionoquake.cli import StoreOption, app, one_line_errors, out, store_or_default
+from ionoquake.cli import StoreOption, app, err, one_line_errors, out, store_or_default
 from ionoquake.errors import IonoquakeError
 
 
@@ -38,11 +39,16 @@ def tec(
     from ionoquake.pipeline.gnss import receiver_tec_to_files
     from ionoquake.report.progress import progress_bar
 
-    with progress_bar("slant TEC", total=len(files)) as advance:
-        result = receiver_tec_to_files(
-            files, orbits, output, biases=biases,
-            store=store_or_default(store) if ingest else None, network=network,
-            shell_height_km=shell_km, elevation_mask_deg=mask_deg, on_file=lambda _: advance())
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with progress_bar("slant TEC", total=len(files)) as advance:
+            result = receiver_tec_to_files(
+                files, orbits, output, biases=biases,
+                store=store_or_default(store) if ingest else None, network=network,
+                shell_height_km=shell_km, elevation_mask_deg=mask_deg,
+                on_file=lambda _: advance())
+    for warning in caught:  # one readable line each, as the errors
+        err.print(f"warning: {warning.message}", markup=False)
     s = result.summary
     systems = ", ".join(f"{k} {v}" for k, v in sorted(s["systems"].items()))
     out.print(f"{len(s['receivers'])} receiver(s), {s['satellites']} satellites ({systems}), "
