@@ -85,3 +85,16 @@ def test_tec_warnings_are_one_readable_line_each(shared_data: Path, tmp_path: Pa
     assert lines and all(line.startswith("warning: OBS_V2_delf0010.21o: ") for line in lines)
     assert any("no ephemeris for GPS (11:" in line for line in lines)
     assert "105 slant TEC values" in result.stdout  # docs/gnss.md: one satellite has an arc
+
+
+def test_cid_origin_time_with_an_offset_is_the_same_instant(shared_data: Path,
+                                                            tmp_path: Path) -> None:
+    # 16:10:09 in Japan (+09:00) is 07:10:09 UTC
+    result = runner.invoke(app, [
+        "cid", str(shared_data / NOTO), "--time", "2024-01-01T16:10:09+09:00", "--lat", "37.498",
+        "--lon", "137.242", "--mag", "7.5", "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert "21 of 49 receiver-satellite pairs over SNR 3" in result.output
+    bad = runner.invoke(app, ["cid", str(shared_data / NOTO), "--time", "yesterday", "--lat", "1",
+                              "--lon", "1", "--mag", "7"])
+    assert bad.exit_code == 2

@@ -119,6 +119,16 @@ def parse_day(text: str, option: str) -> dt.date:
         raise IonoquakeError(f"{option} {text!r} is not a date YYYY-MM-DD") from None
 
 
+def parse_time(text: str, option: str = "--time") -> Any:
+    """An ISO 8601 time (``Z``, an offset, or none: UTC) as naive UTC ``datetime64[ns]``."""
+    from ionoquake.times import as_datetime64
+
+    try:
+        return as_datetime64([text])[0]
+    except (ValueError, TypeError, OverflowError):
+        raise IonoquakeError(f"{option} {text!r} is not an ISO 8601 time") from None
+
+
 def parse_span(start: str, end: str | None, *, exclusive_end: bool = False
                ) -> tuple[dt.date, dt.date]:
     """``--start`` and ``--end`` (default: ``--start``) as days, the end not before the start

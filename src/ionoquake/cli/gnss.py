@@ -9,7 +9,15 @@ from typing import Annotated
 
 import typer
 
-from ionoquake.cli import StoreOption, app, err, one_line_errors, out, store_or_default
+from ionoquake.cli import (
+    StoreOption,
+    app,
+    err,
+    one_line_errors,
+    out,
+    parse_time,
+    store_or_default,
+)
 from ionoquake.errors import IonoquakeError
 
 
@@ -96,11 +104,8 @@ def cid(
         raise IonoquakeError("give --event ID of the archive's catalogue, or --time, --lat, "
                              "--lon and --mag")
     else:
-        try:
-            when = np.datetime64(str(time).rstrip("Z"), "ns")
-        except ValueError:
-            raise IonoquakeError(f"--time {time!r} is not an ISO 8601 time") from None
-        quake = Earthquake(when, float(lat), float(lon), depth, float(mag))  # type: ignore[arg-type]
+        quake = Earthquake(parse_time(str(time)), float(lat), float(lon),  # type: ignore[arg-type]
+                           depth, float(mag))  # type: ignore[arg-type]
     result = disturbances_to_files(open_tec(files), quake, output, snr_threshold=snr)
     s = result.summary
     onset = (f", first onset {s['first_onset_min']:.1f} min after the origin, largest "

@@ -23,6 +23,7 @@ from ionoquake.cli import (
     out,
     parse_day,
     parse_span,
+    parse_time,
     product_name,
     store_or_default,
 )
@@ -224,11 +225,8 @@ def event(
         raise IonoquakeError("give an EVENT_ID of the archive's catalogue, or --time, --lat, "
                              "--lon and --mag")
     else:
-        try:
-            when = np.datetime64(str(time).rstrip("Z"), "ns")
-        except ValueError:
-            raise IonoquakeError(f"--time {time!r} is not an ISO 8601 time") from None
-        quake = Earthquake(when, float(lat), float(lon), float(mag))  # type: ignore[arg-type]
+        quake = Earthquake(parse_time(str(time)), float(lat), float(lon),  # type: ignore[arg-type]
+                           float(mag))  # type: ignore[arg-type]
     t = quake.time.astype("datetime64[D]")
     from ionoquake.detect.background import preceding_days
 
