@@ -154,7 +154,7 @@ def test_sniff_accepts_the_exports_and_nothing_else(shared_data: Path) -> None:
     assert madrigal.can_read(shared_data / SAMPLE)
     assert not madrigal.can_read(shared_data / "tec_los_madrigal" /
                                  "madrigal_catalog_record_20240101.txt")
-    assert registry.reader_for(shared_data / NOTO, kind="receiver").name == "madrigal-los"
+    assert registry.reader_for(shared_data / NOTO, kind="tec").name == "madrigal-los"
 
 
 def _lines(shared_data: Path) -> list[str]:

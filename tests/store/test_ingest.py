@@ -26,7 +26,7 @@ def test_an_along_track_file_is_refused_with_what_can_be_ingested(shared_data: P
                          "space-weather indices: celestrak-sw, gfz-kp, wdc-dst, iri-apf107, "
                          "omni-hourly; two-line element sets: tle; earthquake catalogues: "
                          "comcat-csv, fdsn-text, iscgem, centennial, noaa-signif, catalog-csv, "
-                         "quakeml")
+                         "quakeml; line-of-sight TEC per receiver and satellite: madrigal-los")
     assert not (tmp_path / "maps").exists() and not (tmp_path / "tables").exists()
 
 

@@ -129,8 +129,10 @@ def keep_report(store: Path, evaluation_id: str, report: Path) -> str:
     from ionoquake.atomic import atomic_path
 
     target = store / "reports" / f"{evaluation_id}.html"
-    with atomic_path(target) as tmp:
-        tmp.write_bytes(report.read_bytes())
+    content = report.read_bytes()
+    if not target.is_file() or target.read_bytes() != content:  # a re-run changes nothing
+        with atomic_path(target) as tmp:
+            tmp.write_bytes(content)
     return f"reports/{target.name}"
 
 
