@@ -23,6 +23,7 @@ from ionoquake.detect.anomalies import detect_anomalies
 from ionoquake.detect.background import BackgroundConfig, preceding_days
 from ionoquake.errors import IonoquakeError, StoreError
 from ionoquake.service.cache import folder_generation
+from ionoquake.service.params import MAX_SPAN_DAYS
 from ionoquake.sources.gim import combine_days
 from ionoquake.store import maps
 
@@ -114,6 +115,13 @@ class MapData:
         ds: xr.Dataset = self.once((product, "dtec", day, self.generation(product)), compute)
         return ds
 
+    def latest_span(self, product: str, max_days: int) -> tuple[str, str]:
+        """The stored days of ``product`` (YYYY-MM-DD, first and last), at most the last
+        ``max_days`` + 1 of them: what ``/api/maps/{product}/times`` lists by default."""
+        days = self.stored_days(product)
+        first = max(days[0], days[-1] - np.timedelta64(max_days, "D"))
+        return str(first), str(days[-1])
+
     def warm(self) -> None:
         """Open the last stored day of every product and compute its ΔTEC (what the map page
         asks first), so that the first request finds them ready. Errors are left to the
@@ -121,6 +129,7 @@ class MapData:
         for product in self.products():
             try:
                 day = str(self.stored_days(product)[-1])
+                self.open(product, *self.latest_span(product, MAX_SPAN_DAYS))  # the epochs
                 self.open(product, str(np.datetime64(day) - 1), day)
                 self.dtec(product, day)
             except (IonoquakeError, OSError, ValueError, KeyError):

@@ -93,11 +93,12 @@ def list_maps(data: Data) -> list[dict[str, Any]]:
 def map_times(product: Product, data: Data, start: Start = None,
               end: End = None) -> dict[str, Any]:
     s, e = check_span(start, end, MAX_SPAN_DAYS)
-    days = data.stored_days(product)
-    first = str(days[0]) if s is None else str(s.date())
-    last = str(days[-1]) if e is None else str(e.date())
-    if s is None and e is None and (days[-1] - days[0]) > np.timedelta64(MAX_SPAN_DAYS, "D"):
-        first = str(days[-1] - np.timedelta64(MAX_SPAN_DAYS, "D"))
+    if s is None and e is None:  # the default, opened by the server's warm-up
+        first, last = data.latest_span(product, MAX_SPAN_DAYS)
+    else:
+        days = data.stored_days(product)
+        first = str(days[0]) if s is None else str(s.date())
+        last = str(days[-1]) if e is None else str(e.date())
     stamps = data.open(product, first, last)["time"].values
     return {"product": product, "times": times(stamps)}
 
