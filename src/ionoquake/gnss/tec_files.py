@@ -37,7 +37,8 @@ def read_orbits(path: str | os.PathLike[str]) -> xr.Dataset:
     raise InputError(f"{path}: neither RINEX navigation nor SP3 orbits")
 
 
-def _checked(paths: Sequence[Path]) -> list[dict[str, Any]]:
+def file_records(paths: Sequence[Path]) -> list[dict[str, Any]]:
+    """Provenance records (name, bytes, SHA-256) of input files that must exist."""
     for p in paths:
         if not p.is_file():
             raise InputError(f"{p}: no such file")
@@ -68,12 +69,12 @@ def network_slant_tec_files(observations: Sequence[str | os.PathLike[str]],
         raise InputError(f"{observations[0]}: no navigation or SP3 file given: satellite "
                          "positions are needed for elevations and pierce points")
     shared = [Path(p) for p in orbits] + ([Path(biases)] if biases is not None else [])
-    shared_records = _checked(shared)
+    shared_records = file_records(shared)
     cache = OrbitCache([read_orbits(p) for p in orbits])
     table = bias_sinex.read(biases) if biases is not None else None
     receivers = []
     for obs in observations:
-        source = _checked([Path(obs)]) + shared_records
+        source = file_records([Path(obs)]) + shared_records
         receivers.append(slant_tec(rinex_obs.read(obs), cache, biases=table, source=source,
                                    **options))
         if on_file is not None:

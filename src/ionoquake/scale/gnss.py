@@ -21,20 +21,13 @@ import xarray as xr
 from ionoquake.errors import InputError
 from ionoquake.gnss.ephemeris import OrbitCache
 from ionoquake.gnss.tec import combine, slant_tec
-from ionoquake.gnss.tec_files import network_slant_tec_files, read_orbits
+from ionoquake.gnss.tec_files import file_records, network_slant_tec_files, read_orbits
 from ionoquake.sources import bias_sinex, rinex_obs
-from ionoquake.store.provenance import file_record
 
 __all__ = ["network_tec_on"]
 
 #: Orbit caches of this worker process, by the key of the orbit set they were built for.
 _CACHES: dict[str, OrbitCache] = {}
-
-
-def _record(path: Path) -> dict[str, Any]:
-    rec = file_record(path)
-    rec.pop("ingested_at", None)
-    return rec
 
 
 def receiver_task(obs: str, key: str, orbits: list[xr.Dataset], table: Any,
@@ -48,7 +41,8 @@ def receiver_task(obs: str, key: str, orbits: list[xr.Dataset], table: Any,
     data = rinex_obs.read(obs)
     if transform is not None:
         data = transform(data)
-    return slant_tec(data, cache, biases=table, source=[_record(Path(obs)), *shared], **options)
+    return slant_tec(data, cache, biases=table, source=[*file_records([Path(obs)]), *shared],
+                     **options)
 
 
 def network_tec_on(client: Any, observations: Sequence[str | os.PathLike[str]],
@@ -70,10 +64,10 @@ def network_tec_on(client: Any, observations: Sequence[str | os.PathLike[str]],
         raise InputError(f"{observations[0]}: no navigation or SP3 file given: satellite "
                          "positions are needed for elevations and pierce points")
     paths = [Path(p) for p in observations]
-    for p in [*paths, *(Path(o) for o in orbits)]:
+    for p in paths:  # their records are made on the workers, where they are read
         if not p.is_file():
             raise InputError(f"{p}: no such file")
-    shared = [_record(Path(p)) for p in orbits] + ([_record(Path(biases))] if biases else [])
+    shared = file_records([Path(p) for p in orbits] + ([Path(biases)] if biases else []))
     orbit_sets = [read_orbits(p) for p in orbits]
     table = bias_sinex.read(biases) if biases is not None else None
     [orbit_future] = client.scatter([orbit_sets], broadcast=True)
