@@ -49,6 +49,7 @@ from ionoquake.report.evaluation_report import robustness_text, write_evaluation
 from ionoquake.report.progress import progress_bar
 from ionoquake.store.ledger import record_evaluation
 from ionoquake.store.provenance import json_sha256
+from ionoquake.strict_json import strict
 from ionoquake.times import iso_utc
 
 #: Number lists longer than this go from ``evaluation.json`` to its Parquet sidecar.
@@ -234,19 +235,6 @@ def split_arrays(data: Any, max_inline: int = MAX_INLINE, sidecar: str = ARRAYS_
     return data, arrays
 
 
-def _finite_or_null(value: Any) -> Any:
-    """NaN and ±inf left outside the result records (which mark them) as ``None``."""
-    if isinstance(value, dict):
-        return {k: _finite_or_null(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_finite_or_null(v) for v in value]
-    if isinstance(value, float | np.floating) and not np.isfinite(value):
-        return None
-    if isinstance(value, np.generic):
-        return value.item()
-    return value
-
-
 def write_evaluation(path: Path, data: dict[str, Any]) -> Path:
     """Write ``data`` as strict JSON at ``path`` with its long lists in the Parquet sidecar."""
     import pyarrow as pa
@@ -254,7 +242,7 @@ def write_evaluation(path: Path, data: dict[str, Any]) -> Path:
 
     from ionoquake.atomic import atomic_path
 
-    small, arrays = split_arrays(_finite_or_null(data))
+    small, arrays = split_arrays(strict(data))
     names = [name for name, values in arrays.items() for _ in values]
     table = pa.table({
         "array": pa.array(names, pa.string()).dictionary_encode(),
