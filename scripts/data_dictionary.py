@@ -104,7 +104,8 @@ def _variables(ds: xr.Dataset) -> str:
 def _netcdf_sections() -> list[str]:
     from ionoquake.detect.anomalies import detect_anomalies
     from ionoquake.detect.background import BackgroundConfig
-    from ionoquake.detect.event import Earthquake, event_analysis
+    from ionoquake.detect.event import event_analysis
+    from ionoquake.quake import Earthquake
     from ionoquake.sources import ionex
     from ionoquake.sources.gim import combine_days
 

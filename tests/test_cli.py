@@ -118,6 +118,12 @@ def test_demo_runs_offline_and_is_idempotent(tmp_path: Path) -> None:
     report = (tmp_path / "report.html").read_text()
     assert "What this shows:" in report and "offshore El Salvador" in report
     assert (tmp_path / "evaluate" / "evaluation.html").exists()
+    # the receiver-level step: the Noto CID (docs/gnss.md), its report section and figures
+    assert "21 of 49 receiver-satellite pairs over SNR 3" in first.stdout
+    assert '<section id="cid">' in report and "AGS-1952737" in report  # Madrigal's credit
+    for name in ("wiggles", "travel_time", "ipp_map", "null"):
+        assert f'src="cid/noto_{name}.png"' in report
+        assert (tmp_path / "cid" / f"noto_{name}.png").is_file()
     store = tmp_path / "store"
     before = {p: p.stat().st_mtime_ns for p in store.rglob("*")
               if p.is_file() and p.suffix != ".sqlite"}

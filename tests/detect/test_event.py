@@ -18,7 +18,6 @@ from ionoquake.detect.anomalies import detect_anomalies
 from ionoquake.detect.conjugate import conjugate_point, igrf_field
 from ionoquake.detect.event import (
     DAY_COLUMNS,
-    Earthquake,
     days_before_table,
     event_analysis,
     latitude_control,
@@ -26,6 +25,7 @@ from ionoquake.detect.event import (
 )
 from ionoquake.geo import great_circle_km
 from ionoquake.pipeline.detect import event_to_files
+from ionoquake.quake import Earthquake
 from tests.detect.jpl_maps import jpl_maps
 
 # USGS ComCat usp000a7m5.

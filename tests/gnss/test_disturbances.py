@@ -13,7 +13,6 @@ from ionoquake.errors import InputError
 from ionoquake.geo import great_circle_km
 from ionoquake.gnss.disturbances import (
     NOTO_2024,
-    Earthquake,
     azimuth_deg,
     detrend,
     disturbances_around,
@@ -21,6 +20,7 @@ from ionoquake.gnss.disturbances import (
 )
 from ionoquake.gnss.disturbances_fit import TravelTimeFit, fit_travel_time
 from ionoquake.gnss.disturbances_null import disturbance_null, fake_origin_times
+from ionoquake.quake import Earthquake
 from ionoquake.sources import madrigal
 
 NOTO = "tec_los_madrigal/madrigal_los_tec_japan_20240101_0700-0859UT_noto.csv.gz"
@@ -49,7 +49,7 @@ def test_a_planted_cid_on_real_arcs_is_recovered_within_its_uncertainty(noto: xr
     # A fake event at the Noto epicentre 62 min after the real one (a quiet hour of the
     # same arcs): acoustic-like 1.0 km/s from a point, 0.6 TECU, 8 min up-going delay.
     fake = Earthquake(np.datetime64("2024-01-01T08:12:00", "ns"), NOTO_2024.latitude,
-                      NOTO_2024.longitude, 10.0, 7.5)
+                      NOTO_2024.longitude, 7.5, depth_km=10.0)
     planted = _plant_cid(noto, fake, speed_km_s=1.0, delay_min=8.0, amplitude_tecu=0.6)
     _, picks = disturbances_around(planted, fake, snr_threshold=5.0)
     near = picks[picks["distance_km"] <= 900]
@@ -112,7 +112,7 @@ def _noise_container(seed: int, hours: float = 4.0, n_receivers: int = 6,
 
 
 def test_the_null_at_fake_times_on_pure_noise_gives_the_false_alarm_rate() -> None:
-    quake = Earthquake(np.datetime64("2024-01-01T00:40", "ns"), 37.0, 137.0, 10.0, 7.0)
+    quake = Earthquake(np.datetime64("2024-01-01T00:40", "ns"), 37.0, 137.0, 7.0, depth_km=10.0)
     # The picker's false-alarm rate, from independent noise realisations at one origin.
     reference = [disturbances_around(_noise_container(seed), quake)[1]["detected"]
                  for seed in range(1, 9)]

@@ -17,8 +17,8 @@ import pytest
 import xarray as xr
 
 from ionoquake.detect.background import BackgroundConfig
-from ionoquake.detect.event import Earthquake
 from ionoquake.pipeline.detect import detect_to_files, event_to_files
+from ionoquake.quake import Earthquake
 from ionoquake.sources import ionex
 from ionoquake.sources.gim import combine_days
 from ionoquake.store import maps

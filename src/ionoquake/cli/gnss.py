@@ -84,28 +84,19 @@ def cid(
                       ] = Path("cid-output"),
 ) -> None:
     """Co-seismic ionospheric disturbances around one earthquake, with the fake-origin null."""
-    import numpy as np
-
-    from ionoquake.gnss.disturbances import Earthquake
     from ionoquake.pipeline.gnss import disturbances_to_files, open_tec
+    from ionoquake.quake import Earthquake
 
     if event_id is not None:
-        from ionoquake.store.catalogs import read_catalog
+        from ionoquake.store.catalogs import find_stored_event
 
-        cat = read_catalog(store_or_default(store))
-        row = cat[cat["event_id"] == event_id]
-        if row.empty:
-            raise IonoquakeError(f"--event {event_id}: not in the archive's catalogue")
-        r = row.iloc[0]
-        quake = Earthquake(np.datetime64(r["time"], "ns"), float(r["latitude"]),
-                           float(r["longitude"]), float(r.get("depth_km", depth)),
-                           float(r["magnitude"]), str(r.get("place", "") or event_id))
+        quake = find_stored_event(store_or_default(store), event_id)
     elif None in (time, lat, lon, mag):
         raise IonoquakeError("give --event ID of the archive's catalogue, or --time, --lat, "
                              "--lon and --mag")
     else:
         quake = Earthquake(parse_time(str(time)), float(lat), float(lon),  # type: ignore[arg-type]
-                           depth, float(mag))  # type: ignore[arg-type]
+                           float(mag), depth_km=depth)  # type: ignore[arg-type]
     result = disturbances_to_files(open_tec(files), quake, output, snr_threshold=snr)
     s = result.summary
     onset = (f", first onset {s['first_onset_min']:.1f} min after the origin, largest "

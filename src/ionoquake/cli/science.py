@@ -204,23 +204,14 @@ def event(
     output: OutOption = Path("event-output"),
 ) -> None:
     """One earthquake: TEC at the epicentre and its conjugate point, zone anomalies, day table."""
-    import numpy as np
-
-    from ionoquake.detect.event import Earthquake
     from ionoquake.pipeline.detect import event_to_files
+    from ionoquake.quake import Earthquake
 
     root = store_or_default(store)
     if event_id is not None:
-        from ionoquake.store.catalogs import read_catalog
+        from ionoquake.store.catalogs import find_stored_event
 
-        cat = read_catalog(root)
-        row = cat[cat["event_id"] == event_id]
-        if row.empty:
-            raise IonoquakeError(f"no event {event_id!r} in the archive's catalogue")
-        r = row.iloc[0]
-        quake = Earthquake(np.datetime64(r["time"], "ns"), float(r["latitude"]),
-                           float(r["longitude"]), float(r["magnitude"]),
-                           str(r.get("place", "") or ""), event_id)
+        quake = find_stored_event(root, event_id)
     elif None in (time, lat, lon, mag):
         raise IonoquakeError("give an EVENT_ID of the archive's catalogue, or --time, --lat, "
                              "--lon and --mag")

@@ -22,9 +22,6 @@ used as is, a difference below 0.2 degrees), distances in km, TEC in TECU.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-from typing import Any
-
 import numpy as np
 import pandas as pd
 import xarray as xr
@@ -36,6 +33,7 @@ from ionoquake.detect.conjugate import conjugate_point
 from ionoquake.detect.quiet import CLASSES, QuietRules
 from ionoquake.errors import IonoquakeError
 from ionoquake.geo import dobrovolsky_radius_km, great_circle_km
+from ionoquake.quake import Earthquake
 from ionoquake.sources.gim import tec_at
 
 POINT_VARIABLES = ("tec", "background", "lower", "upper", "dtec", "dtec_percent", "severity",
@@ -60,24 +58,6 @@ DAY_COLUMN_DOCS: dict[str, tuple[str, str]] = {
     "kp_max": ("1", "largest Kp of the day"),
     "geomag": ("", "disturbed if any epoch of the day is, quiet if all are, else unknown"),
 }
-
-
-@dataclass(frozen=True)
-class Earthquake:
-    """An earthquake: origin time (naive UTC), epicentre (degrees), magnitude."""
-
-    time: np.datetime64
-    latitude: float
-    longitude: float
-    magnitude: float
-    name: str = ""
-    event_id: str = ""
-
-    def to_attrs(self) -> dict[str, Any]:
-        """The event as netCDF-safe attributes (``event_*``)."""
-        out = {f"event_{k}": v for k, v in asdict(self).items()}
-        out["event_time"] = pd.Timestamp(self.time).isoformat()
-        return out
 
 
 def point_anomalies(maps: xr.Dataset, lat_deg: float, lon_deg: float,

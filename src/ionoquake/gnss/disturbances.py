@@ -24,7 +24,6 @@ speeds ~0.7-1.3 km/s (acoustic) or ~2-4 km/s (Rayleigh-wave driven), 0.1-3 TECU.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
@@ -34,11 +33,11 @@ from scipy import signal
 
 from ionoquake.errors import InputError
 from ionoquake.geo import great_circle_km
+from ionoquake.quake import Earthquake
 
 __all__ = [
     "NOTO_2024",
     "PICK_COLUMNS",
-    "Earthquake",
     "azimuth_deg",
     "detrend",
     "disturbances_around",
@@ -53,26 +52,10 @@ PICK_COLUMNS = ("receiver", "satellite", "arc", "noise_tecu", "onset_min", "peak
                 "azimuth_deg", "elevation_deg", "n_noise", "n_search")
 
 
-@dataclass(frozen=True)
-class Earthquake:
-    """An earthquake: origin time (UTC), epicentre (degrees), depth (km), magnitude."""
-
-    time: np.datetime64
-    latitude: float
-    longitude: float
-    depth_km: float
-    magnitude: float
-    name: str = ""
-
-    def rupture_length_km(self) -> float:
-        """Subsurface rupture length, Wells & Coppersmith (1994, BSSA 84, 974), Table 2A,
-        all slip types: log10 L = -2.44 + 0.59 M (M7.5 -> 97 km)."""
-        return float(10.0 ** (-2.44 + 0.59 * self.magnitude))
-
-
 #: USGS ComCat us6000m0xl: 2024-01-01 07:10:09 UTC, 37.498 N 137.242 E, 10 km, Mw 7.5.
-NOTO_2024 = Earthquake(np.datetime64("2024-01-01T07:10:09", "ns"), 37.498, 137.242, 10.0,
-                       7.5, "2024-01-01 Mw7.5 Noto Peninsula (USGS us6000m0xl)")
+NOTO_2024 = Earthquake(np.datetime64("2024-01-01T07:10:09", "ns"), 37.498, 137.242, 7.5,
+                       "2024-01-01 Mw7.5 Noto Peninsula (USGS us6000m0xl)", "us6000m0xl",
+                       depth_km=10.0)
 
 
 def _sampling_s(ds: xr.Dataset) -> float:

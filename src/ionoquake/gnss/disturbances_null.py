@@ -21,7 +21,8 @@ import pandas as pd
 import xarray as xr
 
 from ionoquake.errors import InputError
-from ionoquake.gnss.disturbances import Earthquake, disturbances_around
+from ionoquake.gnss.disturbances import disturbances_around
+from ionoquake.quake import Earthquake
 
 __all__ = ["DisturbanceNull", "disturbance_null", "fake_origin_times"]
 

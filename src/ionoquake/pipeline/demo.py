@@ -12,7 +12,13 @@ Offline: it reads only ``data/`` of the repository.
    TLEs flew in 2000); the TLEs go into the archive for the map's ground tracks;
 6. turn the anomaly clusters into alarms, issue daily forecasts with frozen issue
    times and score them against the declustered M≥6 events (Molchan, gain, CSEP);
-7. write an HTML report that says what the numbers show.
+7. plan a day of the constellation;
+8. the positive control at the receiver level: the co-seismic ionospheric disturbances of
+   the 2024-01-01 Mw 7.5 Noto Peninsula earthquake in the bundled Madrigal line-of-sight
+   TEC export (picks, travel-time fits, the null at fake origin times, the reference-curve
+   precursor test's verdict); the export goes into the archive's receiver TEC and the
+   event into its catalogue ``cid-events``, so the dashboard's event page shows it;
+9. write an HTML report that says what the numbers show.
 
 Re-running it is idempotent: the archive and the issued forecasts are not written
 again and the outputs come out the same. The database file (``store/ionoquake.sqlite``)
@@ -33,7 +39,7 @@ from rich.console import Console
 
 from ionoquake.detect.background import BackgroundConfig
 from ionoquake.detect.decluster import decluster
-from ionoquake.detect.event import Earthquake, latitude_control
+from ionoquake.detect.event import latitude_control
 from ionoquake.detect.quiet import classify_days, rules_for
 from ionoquake.errors import IonoquakeError
 from ionoquake.pipeline.detect import detect_to_files, event_to_files
@@ -46,6 +52,7 @@ from ionoquake.pipeline.sync import (
     sync_forecasts,
     sync_passes,
 )
+from ionoquake.quake import Earthquake
 from ionoquake.report.demo_report import DemoResult, write_report
 from ionoquake.report.progress import progress_bar
 from ionoquake.store import database, maps
@@ -55,6 +62,11 @@ from ionoquake.store.indices import read_indices
 from ionoquake.store.ingest import ingest_path, ingest_paths
 
 TARGET_MAGNITUDE = 7.0
+#: The Madrigal line-of-sight TEC export of the Noto earthquake (data/README.md).
+NOTO_EXPORT = "gnss/madrigal_los_tec_japan_20240101_0700-0859UT_noto.csv.gz"
+#: The stored catalogue of the events analysed for co-seismic disturbances. It is kept
+#: apart from ``events``, the catalogue the evaluation learns from and scores against.
+CID_CATALOG = "cid-events"
 #: Time-shuffled ionospheres of the evaluation (~1 s each here; p ≥ 1/100).
 SHUFFLED_IONOSPHERES = 99
 
@@ -166,6 +178,98 @@ def demo_evaluation(store: Path, clusters: pd.DataFrame, ds: Any, out: Path, eng
     return summary, run.report, run.alarms
 
 
+def cid_catalog() -> pd.DataFrame:
+    """The Noto earthquake as a one-row catalogue table (the core columns of
+    :mod:`ionoquake.sources.catalog_table`), from :data:`ionoquake.gnss.disturbances.NOTO_2024`
+    (USGS ComCat us6000m0xl: the ComCat files in ``../shared/data`` end in 2023-11)."""
+    from ionoquake.gnss.disturbances import NOTO_2024 as quake
+
+    table = pd.DataFrame({
+        "time": [pd.Timestamp(quake.time)], "latitude": [quake.latitude],
+        "longitude": [quake.longitude], "depth_km": [quake.depth_km],
+        "magnitude": [quake.magnitude], "magnitude_type": ["Mw"], "event_id": ["us6000m0xl"],
+        "source": ["usgs-comcat"], "place": ["Noto Peninsula, Japan"]})
+    for column in ("magnitude_type", "event_id", "source", "place"):
+        table[column] = table[column].astype("string")
+    return table
+
+
+def _store_cid_event(store: Path, engine: Any) -> pd.DataFrame:
+    """The Noto event into the catalogue ``cid-events`` and the database (idempotent)."""
+    from ionoquake.store import schema
+    from ionoquake.store.catalogs import ingest_catalog
+    from ionoquake.store.provenance import canonical_json, json_sha256
+
+    table = cid_catalog()
+    row = {k: str(v) for k, v in table.iloc[0].to_dict().items()}
+    record = {"name": "ionoquake.gnss.disturbances.NOTO_2024",
+              "origin": "USGS ComCat event page us6000m0xl (parameters as quoted there)",
+              "content": canonical_json(row), "sha256": json_sha256(row)}
+    ingest_catalog(store, table, [record], name=CID_CATALOG)
+    stored = read_catalog(store, CID_CATALOG)
+    database.upsert(engine, schema.events, stored[[c.name for c in schema.events.columns]])
+    return stored
+
+
+def _precursor_verdict(tec: Any, picks: pd.DataFrame, origin: np.datetime64) -> str:
+    """The family-wise reference-curve test (:func:`ionoquake.gnss.precursor.precursor_test`)
+    on the VTEC of the pair with the largest detected disturbance, or why it cannot run."""
+    from ionoquake.gnss.precursor import default_family, precursor_test
+
+    detected = picks[picks["detected"]]
+    if detected.empty:
+        return "no pair was detected: no VTEC series was tested"
+    best = detected.sort_values("amplitude_tecu", kind="stable").iloc[-1]
+    pair = f"{best['receiver']} {best['satellite']}"
+    vtec = tec["vtec"].sel(receiver=best["receiver"], satellite=best["satellite"])
+    series = pd.Series(vtec.values, index=pd.DatetimeIndex(tec["time"].values)).dropna()
+    before = (origin - series.index[0].to_datetime64()) / np.timedelta64(60, "s")
+    family = default_family()
+    fit_before = max(c.fit_before_min for c in family)
+    clear_h = (fit_before + max(c.fit_after_min for c in family)) / 60
+    try:
+        result = precursor_test(series, origin, family=family)
+    except IonoquakeError as exc:
+        return (f"not testable on this export: its VTEC (pair {pair}) starts {before:.0f} min "
+                f"before the origin, and the reference-curve family fits up to "
+                f"{fit_before:.0f} min before it and scores the same family at random times "
+                f"at least {clear_h:g} h away ({exc})")
+    return (f"{'ALARM' if result.alarm else 'no alarm'} on the VTEC of {pair}: {result.reason}")
+
+
+def demo_cid(data: Path, store: Path, out: Path, engine: Any) -> dict[str, Any]:
+    """Co-seismic disturbances of the 2024-01-01 Noto earthquake in the bundled Madrigal
+    export: into the archive (receiver TEC, the event), the analysis from the stored day
+    (:func:`ionoquake.pipeline.gnss.disturbances_to_files`: picks CSV, JSON, wiggle,
+    travel-time and pierce-point figures), the null figure and the precursor verdict."""
+    from ionoquake.gnss.disturbances import NOTO_2024 as quake
+    from ionoquake.gnss.disturbances_null import DisturbanceNull
+    from ionoquake.pipeline.gnss import disturbances_to_files
+    from ionoquake.report.figures import save
+    from ionoquake.report.gnss_figures import null_figure
+    from ionoquake.store import gnss_tec
+
+    network = "madrigal"
+    ingested = ingest_path(store, data / NOTO_EXPORT, product=network)
+    _store_cid_event(store, engine)
+    tec = gnss_tec.read_day(store, network, quake.time)
+    written = disturbances_to_files(tec, quake, out, name="noto")
+    figures = {p.stem.removeprefix("noto_"): p for p in written.figures}
+    null = written.summary["null_at_fake_origins"]
+    if isinstance(null, dict):
+        fields: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v
+                                  for k, v in null.items()}
+        figures["null"] = save(null_figure(DisturbanceNull(**fields)), out / "noto_null.png")
+    times = tec["time"].values
+    return {"event_id": "us6000m0xl", "network": network, "ingested": ingested.status,
+            "receivers": [str(r) for r in tec["receiver"].values],
+            "systems": sorted({str(x)[0] for x in tec["satellite"].values}),
+            "span": (str(times[0])[:19], str(times[-1])[:19]),
+            "summary": written.summary, "json": written.json, "picks_csv": written.picks_csv,
+            "figures": figures,
+            "precursor": _precursor_verdict(tec, written.picks, quake.time)}
+
+
 def run_demo(output: Path, console: Console, *,
              shuffled_ionospheres: int = SHUFFLED_IONOSPHERES) -> DemoResult:
     """Run the demo into ``output``; return what it found (the report path included).
@@ -215,9 +319,7 @@ def run_demo(output: Path, console: Console, *,
     events = target_events(store, ds.time.values[0], ds.time.values[-1])
     with progress_bar("events", total=len(events)) as advance:
         for _, row in events.iterrows():
-            quake = Earthquake(np.datetime64(row["time"], "ns"), float(row["latitude"]),
-                               float(row["longitude"]), float(row["magnitude"]),
-                               str(row.get("place", "") or ""), str(row["event_id"]))
+            quake = Earthquake.from_row(row)
             ev = event_to_files(ds, quake, output / "events", config=config, indices=indices,
                                 rules=rules, anomalies=anomalies)
             result.events.append({"event_id": quake.event_id, "name": quake.name,
@@ -268,6 +370,18 @@ def run_demo(output: Path, console: Console, *,
         result.figures.append(result.plan_figure)
     console.print(f"  {len(plan.contacts)} contacts, {len(plan.tasking)} passes over the "
                   f"alarm zones; files in {output / 'plan'}")
+
+    _step(console, "co-seismic disturbances of the 2024-01-01 Noto Peninsula Mw 7.5 "
+                   "(Madrigal receiver TEC)")
+    result.cid = demo_cid(data, store, output / "cid", engine)
+    s = result.cid["summary"]
+    null = s["null_at_fake_origins"]
+    largest = (f", largest {s['largest_amplitude_tecu']:.2f} TECU" if s["detected"] else "")
+    console.print(f"  {s['detected']} of {s['pairs']} receiver-satellite pairs over SNR "
+                  f"{s['snr_threshold']:g}{largest}; at "
+                  + (f"{len(null['fake_origins'])} fake origins {min(null['n_over'])}-"
+                     f"{max(null['n_over'])} pairs" if isinstance(null, dict) else str(null))
+                  + f"; files in {output / 'cid'}")
 
     result.report = write_report(result)
     console.print(f"report {result.report}")

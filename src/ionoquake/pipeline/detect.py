@@ -21,8 +21,9 @@ from ionoquake.atomic import atomic_path
 from ionoquake.detect.anomalies import DEFAULT_RULES, detect_anomalies, flag_counts
 from ionoquake.detect.background import DEFAULT_CONFIG, BackgroundConfig
 from ionoquake.detect.clusters import anomaly_clusters
-from ionoquake.detect.event import Earthquake, days_before_table, event_analysis
+from ionoquake.detect.event import days_before_table, event_analysis
 from ionoquake.detect.quiet import QuietRules
+from ionoquake.quake import Earthquake
 from ionoquake.report import detection as figures
 from ionoquake.report.figures import save
 from ionoquake.store.cf import cf_encode

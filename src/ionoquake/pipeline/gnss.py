@@ -27,17 +27,19 @@ import xarray as xr
 
 from ionoquake.atomic import atomic_path
 from ionoquake.errors import InputError, IonoquakeError
-from ionoquake.gnss.disturbances import Earthquake, disturbances_around
+from ionoquake.gnss.disturbances import disturbances_around
 from ionoquake.gnss.disturbances_fit import TravelTimeFit, fit_travel_time
 from ionoquake.gnss.disturbances_null import disturbance_null
 from ionoquake.gnss.tec import combine
 from ionoquake.gnss.tec_files import network_slant_tec_files
+from ionoquake.quake import Earthquake
 from ionoquake.report import gnss_figures
 from ionoquake.report.figures import save
+from ionoquake.strict_json import strict
 from ionoquake.times import iso_utc
 
 __all__ = ["CidAnalysis", "CidOutputs", "TecOutputs", "cid_analysis", "disturbances_to_files",
-           "finite", "open_tec", "receiver_tec_to_files"]
+           "open_tec", "receiver_tec_to_files"]
 
 
 @dataclass(frozen=True)
@@ -203,7 +205,7 @@ def cid_analysis(tec: xr.Dataset, quake: Earthquake, *, snr_threshold: float = 3
         "method": dstec.attrs.get("method", ""),
         "shell_height_km": tec.attrs.get("shell_height_km"),
     }
-    return CidAnalysis(quake, dstec, picks, tuple(fit_objects), finite(summary))
+    return CidAnalysis(quake, dstec, picks, tuple(fit_objects), strict(summary))
 
 
 def disturbances_to_files(tec: xr.Dataset, quake: Earthquake, out_dir: str | os.PathLike[str],
@@ -230,18 +232,3 @@ def disturbances_to_files(tec: xr.Dataset, quake: Earthquake, out_dir: str | os.
         figures.append(save(gnss_figures.ipp_map_figure(tec, cid.dstec, quake, peak),
                             out / f"{name}_ipp_map.png"))
     return CidOutputs(picks_csv, path_json, tuple(figures), cid.picks, cid.summary)
-
-
-def finite(value: Any) -> Any:
-    """Strict JSON: non-finite numbers as null, numpy scalars and arrays as Python values."""
-    if isinstance(value, dict):
-        return {str(k): finite(v) for k, v in value.items()}
-    if isinstance(value, list | tuple | np.ndarray):
-        return [finite(v) for v in value]
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not np.isfinite(value):
-        return None
-    if value is None or isinstance(value, bool | int | float | str):
-        return value
-    return str(value)

@@ -24,10 +24,10 @@ import pandas as pd
 import xarray as xr
 from matplotlib.figure import Figure
 
-from ionoquake.gnss.disturbances import Earthquake
 from ionoquake.gnss.disturbances_fit import ACOUSTIC_KM_S, RAYLEIGH_KM_S, TravelTimeFit
 from ionoquake.gnss.disturbances_null import DisturbanceNull
 from ionoquake.gnss.precursor import PrecursorResult, ReferenceConfig, reference_curve
+from ionoquake.quake import Earthquake
 from ionoquake.report.figures import land_rings
 
 __all__ = ["ipp_map_figure", "null_figure", "reference_curve_figure", "travel_time_figure",

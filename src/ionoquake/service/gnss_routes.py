@@ -6,21 +6,26 @@ export). ``/api/gnss/cid`` runs the disturbance analysis of
 :func:`ionoquake.pipeline.gnss.cid_analysis` on the stored day of the origin time: the picks,
 the travel-time fits with their warnings, the null at fake origin times, and the pierce-point
 tracks with their detrended STEC from 10 min before to 40 min after the origin (what the
-dashboard's CID page animates). Numbers that are undefined are ``null``.
+dashboard's CID page animates). ``/api/events/{event_id}/cid`` runs the same analysis for
+an event of the database when receiver TEC around its origin time is stored (what the
+dashboard's event page draws as a travel-time diagram). Numbers that are undefined are
+``null``.
 """
 
 # No ``from __future__ import annotations``: FastAPI reads the annotations of the route
 # functions at run time.
 import datetime as dt
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 import numpy as np
 import pandas as pd
 from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import Path as ApiPath
 
-from ionoquake.errors import StoreError
-from ionoquake.gnss.disturbances import Earthquake
-from ionoquake.pipeline.gnss import cid_analysis, finite
+from ionoquake.errors import InputError, StoreError
+from ionoquake.pipeline.gnss import cid_analysis
+from ionoquake.quake import Earthquake
 from ionoquake.service.params import check_time_range, naive
 from ionoquake.service.schemas import (
     BOOLEAN,
@@ -33,7 +38,9 @@ from ionoquake.service.schemas import (
     nullable,
     obj,
 )
-from ionoquake.store import gnss_tec
+from ionoquake.service.settings import Engine
+from ionoquake.store import database, gnss_tec, schema
+from ionoquake.strict_json import strict
 from ionoquake.times import iso_utc
 
 __all__ = ["router"]
@@ -92,12 +99,58 @@ def gnss_cid(
     except StoreError:
         raise HTTPException(404, f"no receiver TEC of network {network!r} stored for "
                                  f"{str(when)[:10]}") from None
-    cid = cid_analysis(tec, Earthquake(when, lat, lon, depth_km, mag), snr_threshold=snr)
-    columns = ["receiver", "satellite", "detected", "snr", "onset_min", "peak_min",
-               "amplitude_tecu", "distance_km", "azimuth_deg"]
-    return {"network": network, "summary": cid.summary,
-            "picks": finite(cid.picks[columns].to_dict("records")),
+    cid = cid_analysis(tec, Earthquake(when, lat, lon, mag, depth_km=depth_km),
+                       snr_threshold=snr)
+    return {"network": network, "summary": cid.summary, "picks": _picks(cid.picks),
             "tracks": _tracks(tec, cid.dstec, cid.picks, when)}
+
+
+_PICK_COLUMNS = ["receiver", "satellite", "detected", "snr", "onset_min", "peak_min",
+                 "amplitude_tecu", "distance_km", "azimuth_deg"]
+
+
+def _picks(picks: pd.DataFrame) -> list[dict[str, Any]]:
+    result: list[dict[str, Any]] = strict(picks[_PICK_COLUMNS].to_dict("records"))
+    return result
+
+
+@router.get("/api/events/{event_id}/cid",
+            summary="An event's co-seismic disturbances, where receiver TEC is stored",
+            response_model=None, responses=json_responses(obj({
+                "event_id": STRING, "network": STRING, "networks": array_of(STRING),
+                "summary": obj({}, required=()), "picks": array_of(_PICK),
+                "cid_page": STRING})))
+def event_cid(
+    request: Request, engine: Engine,
+    event_id: Annotated[str, ApiPath(pattern=r"^[A-Za-z0-9_.:-]{1,64}$")],
+    snr: Annotated[float, Query(ge=1, le=100, description="Detection threshold (SNR).")] = 3.0,
+) -> dict[str, Any]:
+    """The analysis of ``/api/gnss/cid`` for a stored event (its origin, epicentre, depth and
+    magnitude from the database) on the first stored network whose receiver TEC of the
+    origin's UTC day covers the origin time; 404 when there is none. ``cid_page`` is the
+    dashboard's CID page for the same analysis, with its pierce-point animation."""
+    rows = database.read(engine, schema.events, where=[schema.events.c.event_id == event_id])
+    if rows.empty:
+        raise HTTPException(404, f"no event {event_id!r}")
+    quake = Earthquake.from_row(rows.iloc[0])
+    when = quake.time
+    store = request.app.state.settings.store
+    stored = gnss_tec.days(store)
+    day = pd.Timestamp(str(when)[:10])
+    networks = sorted(str(n) for n in stored.loc[stored["day"] == day, "network"])
+    for network in networks:
+        tec = gnss_tec.read_day(store, network, when)
+        try:
+            cid = cid_analysis(tec, quake, snr_threshold=snr)
+        except InputError:  # the origin is outside this network's data of the day
+            continue
+        page = {"network": network, "time": iso_utc(when), "lat": quake.latitude,
+                "lon": quake.longitude, "mag": quake.magnitude, "depth_km": quake.depth_km}
+        return {"event_id": event_id, "network": network, "networks": networks,
+                "summary": cid.summary, "picks": _picks(cid.picks),
+                "cid_page": "/cid.html?" + urlencode(page)}
+    raise HTTPException(404, f"no receiver TEC stored around event {event_id!r} "
+                             f"(origin {iso_utc(when)})")
 
 
 def _tracks(tec: Any, dstec: Any, picks: pd.DataFrame, origin: np.datetime64) -> dict[str, Any]:
@@ -116,5 +169,5 @@ def _tracks(tec: Any, dstec: Any, picks: pd.DataFrame, origin: np.datetime64) ->
                       "lat": np.round(tec["ipp_lat"].sel(sel).values[keep], 3),
                       "lon": np.round(tec["ipp_lon"].sel(sel).values[keep], 3),
                       "dstec": values})
-    return finite({"minutes": np.round(minutes[keep], 2), "pairs": pairs,
+    return strict({"minutes": np.round(minutes[keep], 2), "pairs": pairs,
                    "times": [iso_utc(x) for x in t[keep]]})

@@ -15,11 +15,14 @@ from typing import Any
 
 import pandas as pd
 
+from ionoquake.errors import InputError
+from ionoquake.quake import Earthquake, find_event
 from ionoquake.sources.catalog_table import CORE_COLUMNS, CatalogError
 from ionoquake.store.provenance import file_record
 from ionoquake.store.tables import TableWrite, read_table, table_path, write_table
 
-__all__ = ["KIND", "ingest_catalog", "ingest_files", "read_catalog"]
+__all__ = ["KIND", "catalog_names", "find_stored_event", "ingest_catalog", "ingest_files",
+           "read_catalog"]
 
 KIND = "catalog"
 
@@ -88,3 +91,23 @@ def read_catalog(store: str | os.PathLike[str], name: str = "events") -> pd.Data
     table = table.sort_values("time", kind="stable").reset_index(drop=True)
     table.attrs["provenance"] = provenance
     return table
+
+
+def catalog_names(store: str | os.PathLike[str]) -> list[str]:
+    """The names of the stored catalogues, ``events`` (the main one) first."""
+    folder = Path(table_path(store, KIND, "events")).parent
+    names = sorted(p.stem for p in folder.glob("*.parquet")) if folder.is_dir() else []
+    return sorted(names, key=lambda name: name != "events")
+
+
+def find_stored_event(store: str | os.PathLike[str], event_id: str) -> Earthquake:
+    """The event ``event_id`` of the archive's catalogues (``events`` first, then the others,
+    e.g. the demo's ``cid-events``); InputError naming the id when none holds it."""
+    names = catalog_names(store)
+    for name in names:
+        catalog = read_catalog(store, name)
+        if "event_id" in catalog.columns and (catalog["event_id"] == event_id).any():
+            return find_event(catalog, event_id)
+    where = ", ".join(names) if names else "none stored"
+    raise InputError(f"no event {event_id!r} in the archive's catalogues ({where})")
+

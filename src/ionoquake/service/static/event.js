@@ -1,6 +1,8 @@
 // The event page: facts; TEC with its running-median band at the epicentre and at the
 // magnetically conjugate point, and Kp, around the event time (the panels of the static
-// event figure); the series as CSV and the panels as PNG.
+// event figure); the series as CSV and the panels as PNG. Where receiver TEC is stored around
+// the event (/api/events/{id}/cid), the travel-time diagram of its co-seismic disturbances
+// (drawTravelTime of common.js, as on the CID page) with a link to the CID page.
 "use strict";
 const PAD = { left: 56, right: 16, top: 12, bottom: 28 };
 // Round steps for axis ticks: 1, 2, 5 × 10^k, about n of them over the range.
@@ -108,6 +110,37 @@ function downloads(e, s, b, cs, cb, kp) {
   }
   document.getElementById("downloads").innerHTML = "Download: " + links.join(" · ");
 }
+// The co-seismic disturbances of the event, if receiver TEC is stored around its origin.
+async function drawCid(e) {
+  const section = document.getElementById("cid");
+  let c;
+  try {
+    c = await getJSON(`/api/events/${encodeURIComponent(e.event_id)}/cid`);
+  } catch (err) {
+    if (!/: 404 /.test(err.message)) {  // 404: no receiver TEC around this event
+      section.hidden = false;
+      document.getElementById("cid-summary").textContent = String(err.message || err);
+    }
+    document.body.dataset.cid = "none";
+    return;
+  }
+  const s = c.summary;
+  document.getElementById("cid-summary").textContent =
+    `Slant TEC of the stored receivers (network ${c.network}), detrended per arc: ${s.detected} ` +
+    `of ${s.pairs} receiver–satellite pairs over SNR ${s.snr_threshold}` + (s.detected ?
+      `; first onset ${s.first_onset_min.toFixed(1)} min after the origin, largest ` +
+      `${s.largest_amplitude_tecu.toFixed(2)} TECU.` : ".");
+  document.getElementById("cid-fits").innerHTML =
+    drawTravelTime(document.getElementById("travel"), c.picks, s.travel_time_fits);
+  const n = s.null_at_fake_origins;
+  document.getElementById("cid-null").textContent = typeof n === "string" ? n :
+    `Noise alone: at ${n.fake_origins.length} fake origin times ${Math.min(...n.n_over)}–` +
+    `${Math.max(...n.n_over)} pairs over the threshold, largest ` +
+    `${Math.max(...n.max_amplitude_tecu).toFixed(2)} TECU.`;
+  document.getElementById("cid-link").href = c.cid_page;
+  section.hidden = false;
+  document.body.dataset.cid = "drawn";
+}
 async function main() {
   const id = param("id");
   const e = await getJSON(`/api/events/${encodeURIComponent(id)}`);
@@ -116,11 +149,19 @@ async function main() {
     `${e.event_id}: ${Math.abs(e.latitude).toFixed(3)}°${e.latitude >= 0 ? "N" : "S"} ` +
     `${Math.abs(e.longitude).toFixed(3)}°${e.longitude >= 0 ? "E" : "W"}, depth ${e.depth_km} km, ` +
     `${e.magnitude_type || ""}; preparation zone radius ${dobrovolskyKm(e.magnitude).toFixed(0)} km`;
+  const cid = drawCid(e);
+  try { await drawMaps(e); } finally { await cid; }
+}
+async function drawMaps(e) {
   const products = await getJSON("/api/maps");
   const when = utc(e.time), day = 86400e3;
   const p = products.find(p => Date.parse(p.first_day) <= when + 10 * day && Date.parse(p.last_day) + day >= when - 30 * day);
   const note = document.getElementById("chart-note");
-  if (!p) { note.textContent = "No stored maps cover this event's −30 … +10 day window."; return; }
+  if (!p) {
+    document.getElementById("map-panels").hidden = true;
+    note.textContent = "No stored maps cover this event's −30 … +10 day window.";
+    return;
+  }
   const start = new Date(Math.max(when - 30 * day, Date.parse(p.first_day))).toISOString().slice(0, 19);
   const end = new Date(Math.min(when + 10 * day, Date.parse(p.last_day) + day)).toISOString().slice(0, 19);
   const span = [utc(start), utc(end)], product = encodeURIComponent(p.product);
