@@ -27,7 +27,8 @@ import numpy as np
 import pandas as pd
 
 from ionoquake.orbits.contacts import contacts
-from ionoquake.orbits.modes import BurstZones, Recorder, instrument_plan, seismic_belts
+from ionoquake.orbits.memory import Recorder
+from ionoquake.orbits.modes import BurstZones, instrument_plan, seismic_belts
 from ionoquake.orbits.stations import read_stations, station_frame
 from ionoquake.sources import catalog, tle
 

@@ -11,18 +11,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ionoquake.errors import InputError
-from ionoquake.orbits import modes
-from ionoquake.orbits.modes import (
-    ALARM,
-    BELT,
-    SURVEY,
-    BurstZones,
-    Recorder,
-    check_polygon,
-    instrument_plan,
-    memory_plan,
-    seismic_belts,
-)
+from ionoquake.orbits import memory as memory_kernel
+from ionoquake.orbits.memory import ALARM, BELT, SURVEY, Recorder, memory_plan
+from ionoquake.orbits.modes import BurstZones, check_polygon, instrument_plan, seismic_belts
 
 # burst 11 Mbit/s, survey 1 Mbit/s: a 10 s step records 110 Mbit in burst, 10 in survey.
 REC = Recorder(burst_mbps=11.0, survey_mbps=1.0, memory_mbit=600.0)
@@ -90,9 +81,10 @@ def test_memory_bookkeeping_balances_and_stays_within_bounds(
     k = np.asarray(klass)
     assert (res.burst_fraction[k == SURVEY] == 0).all()
     assert ((res.burst_fraction >= -1e-12) & (res.burst_fraction <= 1)).all()
-    py = getattr(modes._simulate, "py_func", None)
+    py = getattr(memory_kernel._simulate, "py_func", None)
     if py is not None:  # the compiled kernel gives the same numbers as the Python one
-        cap = modes._downlink_capacity(np.arange(k.size) * 10.0, 10.0, [(a, a + length, rate)])
+        cap = memory_kernel.downlink_capacity(np.arange(k.size) * 10.0, 10.0,
+                                              [(a, a + length, rate)])
         ref = py(k.astype(np.int8), 10.0, 100.0, cap, memory, 0.0)
         np.testing.assert_allclose(ref[0], res.burst_fraction, atol=1e-9)
 

@@ -44,7 +44,7 @@ def plan(
     Writes contacts, segments, orbits, downlinks, memory and tasking CSVs, plan.json,
     orbits.oem (CCSDS OEM) and plan.czml (Cesium) into --out.
     """
-    from ionoquake.orbits.modes import Recorder
+    from ionoquake.orbits.memory import Recorder
     from ionoquake.pipeline.plan import run_plan
 
     first, last = parse_span(start, end)

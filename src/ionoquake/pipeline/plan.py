@@ -33,10 +33,10 @@ import pandas as pd
 from ionoquake.atomic import atomic_path
 from ionoquake.errors import IonoquakeError
 from ionoquake.orbits.contacts import contacts as find_contacts
+from ionoquake.orbits.memory import Recorder
 from ionoquake.orbits.modes import (
     BurstZones,
     InstrumentPlan,
-    Recorder,
     instrument_plan,
     seismic_belts,
 )

@@ -14,7 +14,8 @@ import pandas as pd
 from fastapi import APIRouter, HTTPException, Query
 
 from ionoquake.orbits.contacts import contacts
-from ionoquake.orbits.modes import BurstZones, Recorder, instrument_plan
+from ionoquake.orbits.memory import Recorder
+from ionoquake.orbits.modes import BurstZones, instrument_plan
 from ionoquake.orbits.stations import read_stations
 from ionoquake.orbits.tasking import next_passes_over_alarms
 from ionoquake.service.geojson import records
