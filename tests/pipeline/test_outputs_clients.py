@@ -177,11 +177,7 @@ def client(archive: Path, run: Any) -> Iterator[TestClient]:
 
 
 def _time_columns(table: Any) -> list[str]:
-    from ionoquake.service.schemas import API_NAMES
-
-    names = API_NAMES.get(table.name, {})
-    return [names.get(c.name, c.name) for c in table.columns
-            if isinstance(c.type, schema.UtcDateTime)]
+    return [c.name for c in table.columns if isinstance(c.type, schema.UtcDateTime)]
 
 
 @pytest.mark.parametrize(("name", "params"), [

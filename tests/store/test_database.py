@@ -133,6 +133,28 @@ def test_upgrading_an_old_database_keeps_its_rows(engine: sa.Engine) -> None:
     assert list(rows["zone_id"]) == ["usp000a7m5"] and rows["closest_lat"].isna().all()
 
 
+def test_migration_0006_renames_the_cluster_edges_and_keeps_their_values(
+        engine: sa.Engine) -> None:
+    # A cluster across 180°: its west edge (170) exceeds its east edge (-170).
+    with engine.begin() as connection:
+        from alembic import command
+
+        command.downgrade(database.alembic_config(connection), "0005")
+    with engine.begin() as connection:
+        connection.execute(sa.text(
+            "INSERT INTO clusters (cluster_id, product, start, \"end\", lon_min, lon_max) VALUES "
+            "('c1', 'jpl', '2001-01-13T00:00:00.000Z', '2001-01-13T02:00:00.000Z', 170, -170)"
+            if engine.dialect.name == "sqlite" else
+            "INSERT INTO clusters (cluster_id, product, start, \"end\", lon_min, lon_max) VALUES "
+            "('c1', 'jpl', '2001-01-13 00:00:00+00', '2001-01-13 02:00:00+00', 170, -170)"))
+    database.migrate(engine)
+    from ionoquake.store.schema import clusters
+
+    rows = database.read(engine, clusters)
+    assert (rows["lon_west"].tolist(), rows["lon_east"].tolist()) == ([170.0], [-170.0])
+    assert "lon_min" not in rows.columns
+
+
 def test_revision_watch_sees_every_commit(engine: sa.Engine) -> None:
     watch = database.RevisionWatch(engine)
     first = watch()

@@ -65,8 +65,8 @@ def sync_clusters(engine: sa.Engine, product: str, clusters: pd.DataFrame) -> in
     table = pd.DataFrame({
         "cluster_id": cluster_ids(product, clusters), "product": product, "start": start,
         "end": pd.to_datetime(clusters["end"]), "lat_min": clusters["lat_min"],
-        "lat_max": clusters["lat_max"], "lon_min": clusters["lon_west"],
-        "lon_max": clusters["lon_east"], "peak_time": pd.to_datetime(clusters["peak_time"]),
+        "lat_max": clusters["lat_max"], "lon_west": clusters["lon_west"],
+        "lon_east": clusters["lon_east"], "peak_time": pd.to_datetime(clusters["peak_time"]),
         "peak_lat": clusters["peak_lat"], "peak_lon": clusters["peak_lon"],
         "peak_severity": clusters["peak_severity"], "n_cells": clusters["n_cells"],
         "sign": clusters["sign"], "status": clusters["geomag"].astype(str)})

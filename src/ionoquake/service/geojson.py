@@ -29,9 +29,9 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def records(df: pd.DataFrame, rename: dict[str, str] | None = None) -> list[dict[str, Any]]:
-    """Rows as JSON-ready dicts (times ISO 8601 UTC with Z, NaN as null), columns renamed."""
-    out = df.rename(columns=rename or {})
+def records(df: pd.DataFrame) -> list[dict[str, Any]]:
+    """Rows as JSON-ready dicts (times ISO 8601 UTC with Z, NaN as null)."""
+    out = df.copy()
     for column in out.columns:
         if pd.api.types.is_datetime64_any_dtype(out[column]):
             out[column] = iso_utc_series(out[column]).to_numpy()

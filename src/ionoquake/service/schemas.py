@@ -1,8 +1,8 @@
 """The response schemas of the API (OpenAPI 3.1 / JSON Schema 2020-12), from where data are defined.
 
 Every operation declares what it answers, so that a client generator works: the pages
-of the table endpoints from the table definitions (:mod:`ionoquake.store.schema`, with
-the API's column names, :data:`API_NAMES`), GeoJSON as ``application/geo+json``
+of the table endpoints from the table definitions (:mod:`ionoquake.store.schema`, whose
+column names the API keeps), GeoJSON as ``application/geo+json``
 FeatureCollections (RFC 7946), and the fixed shapes of the map, track and job answers.
 Times are ISO 8601 UTC strings with ``Z`` (:mod:`ionoquake.times`): JSON Schema
 ``"format": "date-time"``. ``null`` stands for a missing value (SQL NULL, NaN).
@@ -14,14 +14,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-__all__ = ["API_NAMES", "GEOJSON", "api_columns", "array_of", "json_responses", "obj",
+__all__ = ["GEOJSON", "api_columns", "array_of", "json_responses", "obj",
            "page_schema", "row_schema"]
-
-#: Columns the API names differently from the database: a cluster's west and east edges
-#: (the longitude extent runs east from ``lon_west`` to ``lon_east`` and may cross 180°,
-#: so ``lon_west > lon_east`` there), as in the cluster CSV (``detect.clusters``).
-API_NAMES: dict[str, dict[str, str]] = {"clusters": {"lon_min": "lon_west",
-                                                     "lon_max": "lon_east"}}
 
 GEOJSON = "application/geo+json"
 TIME = {"type": "string", "format": "date-time",
@@ -72,14 +66,12 @@ def _column_schema(column: sa.Column[Any]) -> dict[str, Any]:
 
 def api_columns(table: sa.Table) -> list[str]:
     """The table's column names as the API writes them."""
-    names = API_NAMES.get(table.name, {})
-    return [names.get(c.name, c.name) for c in table.columns]
+    return [c.name for c in table.columns]
 
 
 def row_schema(table: sa.Table) -> dict[str, Any]:
     """One row of ``table`` as the API writes it."""
-    names = API_NAMES.get(table.name, {})
-    return obj({names.get(c.name, c.name): _column_schema(c) for c in table.columns},
+    return obj({c.name: _column_schema(c) for c in table.columns},
                description=f"A row of the {table.name} table.")
 
 

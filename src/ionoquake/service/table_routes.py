@@ -2,9 +2,8 @@
 
 Every listing is a page (``limit``, ``offset``) of one table, oldest first, with its
 total; spans and boxes are checked (:mod:`ionoquake.service.params`). Columns keep their
-table names except where the API names them as the files do
-(:data:`~ionoquake.service.schemas.API_NAMES`: a cluster's ``lon_west``/``lon_east``);
-times are ISO 8601 UTC with ``Z``.
+table names, which are those of the files (a cluster's ``lon_west``/``lon_east``); times
+are ISO 8601 UTC with ``Z``.
 """
 
 # No ``from __future__ import annotations``: FastAPI reads the annotations of the route
@@ -36,7 +35,6 @@ from ionoquake.service.params import (
     parse_bbox,
 )
 from ionoquake.service.schemas import (
-    API_NAMES,
     INTEGER,
     STRING,
     feature_collection,
@@ -66,7 +64,7 @@ def table_page(engine: sa.Engine, table: sa.Table, time_col: str, start: dt.date
     rows = database.read(engine, table, where=where, order_by=time_col, limit=limit,
                          offset=offset)
     return {"total": total, "limit": limit, "offset": offset,
-            "items": records(rows, API_NAMES.get(table.name))}
+            "items": records(rows)}
 
 
 @router.get("/api/health", response_model=None,

@@ -94,7 +94,7 @@ clusters = sa.Table(
     sa.Column("start", UtcDateTime(), nullable=False, index=True),
     sa.Column("end", UtcDateTime(), nullable=False),
     sa.Column("lat_min", sa.Float), sa.Column("lat_max", sa.Float),
-    sa.Column("lon_min", sa.Float), sa.Column("lon_max", sa.Float),
+    sa.Column("lon_west", sa.Float), sa.Column("lon_east", sa.Float),
     sa.Column("peak_time", UtcDateTime()), sa.Column("peak_lat", sa.Float),
     sa.Column("peak_lon", sa.Float), sa.Column("peak_severity", sa.Float),
     sa.Column("n_cells", sa.Integer), sa.Column("sign", sa.SmallInteger),
@@ -223,9 +223,9 @@ COLUMN_DOCS: dict[str, tuple[str, str]] = {
     "clusters.end": ("UTC", "last epoch of the cluster"),
     "clusters.lat_min": ("degrees_north", "southernmost cell centre"),
     "clusters.lat_max": ("degrees_north", "northernmost cell centre"),
-    "clusters.lon_min": ("degrees_east", "western edge (the CSV's lon_west; may exceed "
-                                         "lon_max across 180°)"),
-    "clusters.lon_max": ("degrees_east", "eastern edge (the CSV's lon_east)"),
+    "clusters.lon_west": ("degrees_east", "western edge (exceeds lon_east when the cluster "
+                                          "crosses 180°)"),
+    "clusters.lon_east": ("degrees_east", "eastern edge"),
     "clusters.peak_time": ("UTC", "epoch of the peak cell (largest |dtec|)"),
     "clusters.peak_lat": ("degrees_north", "latitude of the peak cell"),
     "clusters.peak_lon": ("degrees_east", "longitude of the peak cell"),
