@@ -151,4 +151,4 @@ def main() -> None:
 
 
 # The commands, one module per group; importing them registers them on ``app``.
-from ionoquake.cli import archive, gnss, plan, science, system  # noqa: E402, F401
+from ionoquake.cli import archive, gnss, orbits, plan, science, system  # noqa: E402, F401
