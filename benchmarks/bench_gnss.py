@@ -15,11 +15,19 @@ cost grows faster than linearly with the epochs read, as it merges one epoch at 
 
 Then the slant TEC: ionoquake's STEC against a plain numpy STEC on georinex's output
 (:func:`compare_slant_tec`, from ``bench_gnss_tec.py``).
+
+Before georinex, the two CRINEX paths of ionoquake side by side (:func:`time_paths`): the
+compiled decoder (:mod:`ionoquake.sources.crinex_kernel`, the default when numba is
+installed) and the reference path (``IONOQUAKE_KERNEL=numpy``: hatanaka's crx2rnx, then
+the RINEX text reader), their results checked identical; target for the network of
+issue I: ≤ 0.15 s per BELE read. ``--paths-only`` stops there (no georinex), and
+``--file`` may be given several times (e.g. the georust ACOR and DELF CRINEX files).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import resource
 import statistics
 import sys
@@ -32,6 +40,7 @@ import numpy as np
 import xarray as xr
 
 from ionoquake.sources import rinex_obs
+from ionoquake.sources.rinex_text import is_crinex
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "rinex"
 BELE = SHARED / "pygnss_tec_2024-01-10" / "BELE00BRA_R_20240100000_01D_30S_MO.crx.gz"
@@ -55,6 +64,40 @@ def time_ionoquake(path: Path, repeat: int) -> tuple[xr.Dataset, float, float]:
         cpu.append(cpu_seconds() - started_cpu)
     assert ours is not None
     return ours, statistics.median(wall), statistics.median(cpu)
+
+
+#: Target for one BELE read (s): 1,300 receivers in ≤ 10 min leave ≤ 0.46 s per receiver
+#: for read + slant TEC + detrend (issue I); the read's share.
+READ_TARGET_S = 0.15
+
+
+def time_paths(path: Path, repeat: int) -> tuple[float, float]:
+    """Median wall-clock time (s) of ``rinex_obs.read`` on the compiled CRINEX path and on
+    the reference path (``IONOQUAKE_KERNEL=numpy``), after a warm-up read of each (numba's
+    cached compilation is loaded once per process); the two results must be identical."""
+    from ionoquake.sources import crinex_kernel
+
+    times = {}
+    results = {}
+    for name, env in (("compiled", None), ("reference", "numpy")):
+        before = os.environ.pop(crinex_kernel.ENV, None)
+        if env is not None:
+            os.environ[crinex_kernel.ENV] = env
+        try:
+            results[name] = rinex_obs.read(path)
+            wall = []
+            for _ in range(repeat):
+                started = time.perf_counter()
+                rinex_obs.read(path)
+                wall.append(time.perf_counter() - started)
+            times[name] = statistics.median(wall)
+        finally:
+            os.environ.pop(crinex_kernel.ENV, None)
+            if before is not None:
+                os.environ[crinex_kernel.ENV] = before
+    xr.testing.assert_identical(results["compiled"], results["reference"])
+    assert results["compiled"].attrs == results["reference"].attrs
+    return times["compiled"], times["reference"]
 
 
 def time_georinex(path: Path, hours: float | None) -> tuple[xr.Dataset, float, float]:
@@ -105,14 +148,30 @@ def compare_slant_tec(ours: xr.Dataset, ref: xr.Dataset) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--file", type=Path, default=BELE)
+    parser.add_argument("--file", type=Path, action="append",
+                        help="file to read (repeatable; default: BELE)")
+    parser.add_argument("--paths-only", action="store_true",
+                        help="time ionoquake's two CRINEX paths only (no georinex)")
     parser.add_argument("--hours", type=float, default=None,
                         help="compare on the first HOURS of BELE only (default: the full day)")
     args = parser.parse_args(argv)
-    path: Path = args.file
-    if not path.is_file():
-        print(f"{path} is missing", file=sys.stderr)
-        return 1
+    files: list[Path] = args.file or [BELE]
+    for path in files:
+        if not path.is_file():
+            print(f"{path} is missing", file=sys.stderr)
+            return 1
+        if not is_crinex(path):
+            continue
+        compiled, reference = time_paths(path, max(args.repeat, 5))
+        verdict = ""
+        if path.name == BELE.name:
+            verdict = (f"; target <= {READ_TARGET_S} s per BELE read: "
+                       f"{'met' if compiled <= READ_TARGET_S else 'NOT met'}")
+        print(f"{path.name}: read {compiled:.3f} s compiled CRINEX path, {reference:.3f} s "
+              f"hatanaka + text path (median), {reference / compiled:.1f}x, identical{verdict}")
+    if args.paths_only:
+        return 0
+    path = files[0]
     ours, wall, cpu = time_ionoquake(path, args.repeat)
     print(f"{path.name}: {ours.sizes['time']} epochs, {ours.sizes['sv']} satellites, "
           f"{len(ours.data_vars)} observables, systems {ours.attrs['systems']}")

@@ -15,11 +15,15 @@ Run::
 resident memory to each worker; ``IONOQUAKE_KERNEL=numpy`` runs the numpy path.)
 
 It prints the archive size, the in-memory path (``open_maps`` + ``detect_anomalies``
-on the first year, threads of one process), then ``detect_archive`` on a
-``LocalCluster`` of 1 and 2 single-thread workers: samples/s, speed-up, and the
-peak process memory of each worker as the scheduler reports it, and where the tasks'
-time goes (read / detect / write / finish, :attr:`DetectionRun.phases`). The machine
-may be shared with other work: the load average is printed at the start and the end.
+on the first year, threads of one process, timed before and after the cluster runs,
+the best kept), then ``detect_archive`` on a ``LocalCluster`` of 1 and 2
+single-thread workers (best of ``--repeat`` runs each): samples/s, the ratio to the
+in-memory path per worker against the goal of issue O (>= 0.8), the speed-up, the
+peak process memory of each worker as the scheduler reports it, the output's size
+on disk, and where the tasks' time goes (read / detect / write / finish,
+:attr:`DetectionRun.phases`). The machine may be shared with other work: the load
+average is printed at the start and the end. ``--years 1`` uses the first year of
+a store built for more.
 """
 
 from __future__ import annotations
@@ -76,6 +80,21 @@ def build_archive(store: Path, years: int, start: str = "2015-01-01") -> int:
     return n_days
 
 
+def in_memory_rate(store: Path, days: int) -> tuple[float, float, float]:
+    """The in-memory path on the first ``days`` days: (samples/s, open s, detect s)."""
+    year_end = str(np.datetime64("2015-01-01") + np.timedelta64(days - 1, "D"))
+    t = time.perf_counter()
+    series = maps.open_maps(store, "synh", end=year_end)
+    opened = time.perf_counter() - t
+    found = detect_anomalies(series)
+    seconds = time.perf_counter() - t
+    return found["tec"].size / seconds, opened, seconds - opened
+
+
+def output_bytes(root: Path) -> int:
+    return sum(p.stat().st_size for p in root.rglob("*") if p.is_file())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--years", type=float, default=5.0)
@@ -84,6 +103,9 @@ def main() -> None:
                         help="per worker (the compiled kernel's numba and LLVM add ~155 MiB "
                              "to a worker; with IONOQUAKE_KERNEL=numpy 512MiB suffice)")
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--repeat", type=int, default=2,
+                        help="runs per cluster size (the best is kept; the in-memory path is "
+                             "timed before and after them, the best kept)")
     args = parser.parse_args()
     from dask.utils import format_bytes, parse_bytes
     from distributed import Client, LocalCluster
@@ -92,45 +114,62 @@ def main() -> None:
           f"kernel: {os.environ.get('IONOQUAKE_KERNEL') or 'compiled if numba is installed'}")
     t0 = time.perf_counter()
     n_days = build_archive(args.store, int(args.years) if args.years >= 1 else 1)
-    n_days = len(maps.partitions(args.store, "synh"))
+    # The store may hold more years (built by an earlier, longer run): use the first n_days.
+    n_days = min(n_days, len(maps.partitions(args.store, "synh")))
+    last_day = str(np.datetime64("2015-01-01") + np.timedelta64(n_days - 1, "D"))
     samples = n_days * 24 * 71 * 73
-    size = sum(p.stat().st_size for p in (args.store / "maps").rglob("*") if p.is_file())
+    size = sum(p.stat().st_size for p in (args.store / "maps").rglob("*") if p.is_file()
+               and p.relative_to(args.store / "maps" / "synh").parts[1][:10] <= last_day)
     print(f"archive: {n_days} days of SYNTHETIC hourly 2.5x5 deg maps (built from real CODE and "
           f"JPL days), {samples:,} samples, {format_bytes(samples * 4)} of float32 TEC "
           f"({format_bytes(size)} compressed on disk); built/checked in "
           f"{time.perf_counter() - t0:.0f} s")
-    year_end = str(np.datetime64("2015-01-01") + np.timedelta64(min(n_days, 365) - 1, "D"))
-    t = time.perf_counter()
-    in_memory = detect_anomalies(maps.open_maps(args.store, "synh", end=year_end))
-    seconds = time.perf_counter() - t
-    memory_rate = in_memory["tec"].size / seconds
-    print(f"in-memory path (open_maps + detect_anomalies, first {min(n_days, 365)} days, one "
-          f"process, all threads): {memory_rate:,.0f} samples/s")
-    del in_memory
-    rates = {}
+    memory_days = min(n_days, 365)
+    memory_runs = [in_memory_rate(args.store, memory_days)]
+    rate, opened, detected = memory_runs[0]
+    print(f"in-memory path (open_maps + detect_anomalies, first {memory_days} days, one "
+          f"process, all threads): {rate:,.0f} samples/s (open_maps {opened:.1f} s, "
+          f"detect_anomalies {detected:.1f} s)")
+    runs = {}
     for n in args.workers:
-        out = args.store / "anomalies"
-        shutil.rmtree(out, ignore_errors=True)
-        with LocalCluster(n_workers=n, threads_per_worker=1, memory_limit=args.memory_limit,
-                          dashboard_address=None) as cluster, Client(cluster) as client, \
-                MemoryPeaks(client) as peaks:
-            run = detect_archive(args.store, "synh", client=client, period="month")
+        for _ in range(args.repeat):
+            out = args.store / "anomalies"
+            shutil.rmtree(out, ignore_errors=True)
+            with LocalCluster(n_workers=n, threads_per_worker=1, memory_limit=args.memory_limit,
+                              dashboard_address=None) as cluster, Client(cluster) as client, \
+                    MemoryPeaks(client) as peaks:
+                run = detect_archive(args.store, "synh", client=client, period="month",
+                                     end=last_day)
+            peak = max(peaks.peaks.values()) if peaks.peaks else 0
+            print(f"  {n} worker(s): {run.seconds:.1f} s")
+            if n not in runs or run.seconds < runs[n][0].seconds:
+                runs[n] = (run, peak, output_bytes(run.output))
+    memory_runs.append(in_memory_rate(args.store, memory_days))
+    rate, opened, detected = memory_runs[1]
+    print(f"in-memory path again: {rate:,.0f} samples/s (open_maps {opened:.1f} s, "
+          f"detect_anomalies {detected:.1f} s)")
+    memory_rate = max(r[0] for r in memory_runs)
+    print(f"in-memory path, best of {len(memory_runs)}: {memory_rate:,.0f} samples/s")
+    rates = {}
+    for n, (run, peak, written) in runs.items():
         rates[n] = run.samples / run.seconds
         busy = sum(run.phases.values()) or 1.0
         profile = ", ".join(f"{name} {seconds:.1f} s ({seconds / busy:.0%})"
                             for name, seconds in run.phases.items())
-        peak = max(peaks.peaks.values()) if peaks.peaks else 0
-        print(f"{n} worker(s), limit {args.memory_limit} each: {run.samples:,} samples in "
-              f"{run.seconds:.1f} s = {rates[n]:,.0f} samples/s "
+        per_worker = rates[n] / n / memory_rate
+        print(f"{n} worker(s), limit {args.memory_limit} each, best of {args.repeat}: "
+              f"{run.samples:,} samples in {run.seconds:.1f} s = {rates[n]:,.0f} samples/s "
               f"({rates[n] / n:,.0f} per worker); peak worker memory {format_bytes(peak)} "
-              f"({peak / parse_bytes(args.memory_limit):.0%} of the limit, archive "
-              f"{format_bytes(samples * 4)} of TEC); ratio to in-memory path "
-              f"{rates[n] / memory_rate:.2f}; per worker {rates[n] / n / memory_rate:.2f} "
-              "(target >= 0.8)")
+              f"({peak / parse_bytes(args.memory_limit):.0%} of the limit); output "
+              f"{format_bytes(written)} on disk ({written / run.samples:.1f} bytes a sample)")
+        print(f"  ratio to the in-memory path {rates[n] / memory_rate:.2f}; per worker "
+              f"{per_worker:.2f} (target >= 0.8: {'met' if per_worker >= 0.8 else 'NOT met'})")
         print(f"  where the tasks' time goes (summed over tasks): {profile}")
     if 1 in rates and 2 in rates:
-        print(f"speed-up on 2 workers: {rates[2] / rates[1]:.2f}x (target >= 1.7x; other "
-              "processes on this machine may load it)")
+        speed_up = rates[2] / rates[1]
+        print(f"speed-up on 2 workers: {speed_up:.2f}x (target >= 1.7x: "
+              f"{'met' if speed_up >= 1.7 else 'NOT met'}; 1 worker has a spare core for its "
+              "writes, 2 have none; other processes on this machine may load it)")
     print(f"load average at end: {os.getloadavg()[0]:.2f}")
 
 

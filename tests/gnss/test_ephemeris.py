@@ -158,3 +158,36 @@ def test_sp3_interpolation_takes_9_to_11_points(sp3: xr.Dataset) -> None:
 def test_positions_are_nan_without_a_recent_ephemeris(gps_nav: xr.Dataset) -> None:
     far = np.array([np.datetime64("2024-01-13T00:00", "ns")])
     assert np.isnan(ephemeris.satellite_positions(gps_nav, ["G05"], far)).all()
+
+
+def test_the_orbit_cache_gives_a_gappy_receiver_the_positions_of_its_own_epochs(
+        gps_nav: xr.Dataset, glonass_nav: xr.Dataset) -> None:
+    """The day's 30-s grid computed once serves a receiver that misses epochs (value for
+    value what the receiver's own epochs give), and computes nothing more for it."""
+    cache = ephemeris.OrbitCache([gps_nav, glonass_nav])
+    grid = cache.fill_day(step_s=30)
+    assert grid.size == 2880 and str(grid[0]) == "2024-01-10T00:00:00.000000000"
+    computed = cache.computed()
+    assert computed == len(cache.satellites()) >= 50
+    rng = np.random.default_rng(1)
+    keep = np.sort(rng.choice(grid.size, size=1500, replace=False))
+    sats = ["G05", "R07", "G32", "R24", "E11"]  # E11: no Galileo navigation, NaN
+    got = cache(sats, grid[keep])
+    direct = ephemeris.satellite_positions([gps_nav, glonass_nav], sats, grid[keep])
+    np.testing.assert_array_equal(got, direct)
+    assert cache.computed() == computed + 1  # E11 only (not in the navigation files)
+    assert np.isfinite(got[:, :4]).mean() > 0.9 and not np.isfinite(got[:, 4]).any()
+    off_grid = grid[keep[:10]] + np.timedelta64(1, "s")  # not on the grid: a grid of its own
+    np.testing.assert_array_equal(
+        cache(sats, off_grid), ephemeris.satellite_positions([gps_nav, glonass_nav], sats,
+                                                             off_grid))
+
+
+def test_sp3_positions_of_some_epochs_equal_those_of_all(sp3: xr.Dataset) -> None:
+    times = sp3["time"].values.astype("datetime64[ns]")
+    every = times[0] + np.arange(0, 86_400, 30).astype("timedelta64[s]")
+    some = every[::7]
+    sats = ["G01", "G10", "G25"]  # IGS final orbits: GPS only
+    whole = ephemeris.satellite_positions(sp3, sats, every)
+    np.testing.assert_array_equal(ephemeris.satellite_positions(sp3, sats, some), whole[::7])
+    assert np.isfinite(whole).mean() > 0.9

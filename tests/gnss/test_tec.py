@@ -324,7 +324,7 @@ def test_a_shared_orbit_cache_changes_nothing(shared_data: Path,
              for s in ("0759", "3040")]
     alone = tec.slant_tec(read(shared_data / RTK / "30400920.05o", "rinex_obs"), nav)
     xr.testing.assert_identical(sites[1], alone)
-    assert len(cache._known) == 12  # the union: 0759's 11 satellites and 3040's G27, once
+    assert cache.computed() == 12  # the union: 0759's 11 satellites and 3040's G27, once
 
 
 def test_codes_follow_the_dcbs_the_table_has(

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import functools
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 import xarray as xr
 
@@ -81,3 +83,58 @@ def test_a_failed_rewrite_leaves_the_previous_year_intact(
     assert [p.name for p in target.parent.iterdir()] == ["2000.zarr"], "a temporary was left"
     with xr.open_zarr(target, consolidated=True) as series:
         assert series["tec"].equals(daily["tec"])
+
+
+@pytest.mark.parametrize("variables", [None, ("tec",)])
+def test_reading_the_chunk_files_gives_what_xarray_reads(jpl_store: Path,
+                                                         variables: tuple[str, ...] | None
+                                                         ) -> None:
+    """read_span on a local store (chunk files) equals the xarray reader, attrs and all."""
+    parts = archive.day_partitions(jpl_store, "jplg")
+    first, last = np.datetime64("2000-11-25"), np.datetime64("2000-12-20")
+    chosen = [t for d, t in parts.items() if first <= d <= last]
+    reference = archive._read_with_xarray(chosen, variables, None)
+    got = archive.read_span(jpl_store, "jplg", first, last, variables=variables)
+    assert archive._read_local(chosen, variables) is not None, "the fast path should apply"
+    assert got is not None and got.identical(reference)
+    assert list(got.data_vars) == list(reference.data_vars)
+    assert got.attrs == reference.attrs
+    for name in got.variables:
+        assert got[name].dtype == reference[name].dtype, name
+        assert got[name].encoding.keys() == reference[name].encoding.keys(), name
+        assert got[name].encoding.get("units") == reference[name].encoding.get("units"), name
+
+
+@pytest.mark.filterwarnings("ignore:Consolidated metadata")
+def test_a_day_it_cannot_read_directly_falls_back_to_xarray(jpl_store: Path,
+                                                            tmp_path: Path) -> None:
+    """A day stored with another codec (gzip) or a scale factor is read by xarray."""
+    from zarr.codecs import GzipCodec
+
+    store = tmp_path / "store"
+    days = sorted((jpl_store / "maps" / "jplg" / "2000").glob("2000-12-0[1-4].zarr"))
+    for day in days:
+        target = store / "maps" / "jplg" / "2000" / day.name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copytree(day, target)
+    odd = store / "maps" / "jplg" / "2000" / days[2].name
+    with xr.open_zarr(odd, consolidated=True) as ds:
+        loaded = ds.load()
+    for name in loaded.variables:
+        loaded[name].encoding = {}
+    shutil.rmtree(odd)
+    loaded.to_zarr(odd, zarr_format=3, consolidated=True,
+                   encoding={"tec": {"compressors": [GzipCodec()]}})
+    first, last = np.datetime64("2000-12-01"), np.datetime64("2000-12-04")
+    chosen = list(archive.day_partitions(store, "jplg").values())
+    assert archive._read_local(chosen, ("tec",)) is None
+    got = archive.read_span(store, "jplg", first, last, variables=("tec",))
+    assert got is not None and got.identical(archive._read_with_xarray(chosen, ("tec",), None))
+    # A scale factor: values are not stored as they decode.
+    shutil.rmtree(odd)
+    loaded.to_zarr(odd, zarr_format=3, consolidated=True,
+                   encoding={"tec": {"scale_factor": 0.1, "dtype": "int16",
+                                     "_FillValue": -1}})
+    assert archive._read_local(chosen, ("tec",)) is None
+    got = archive.read_span(store, "jplg", first, last, variables=("tec",))
+    assert got is not None and got.identical(archive._read_with_xarray(chosen, ("tec",), None))

@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ionoquake.errors import IonoquakeError
-from ionoquake.sources import ionex, read
+from ionoquake.sources import ionex, ionex_kernel, read
 from ionoquake.sources.ionex import IonexError
 from ionoquake.sources.ionex_write import to_ionex_text
 from tests.sources.ionex_reference import reference_maps, text_of
@@ -384,9 +384,9 @@ def test_the_writer_keeps_the_header_dcb_block(shared_data: Path, relpath: Path,
         to_ionex_text(a, aux_data=aux.splitlines()[1])  # not a whole block
 
 
-# ------------------------------------------------ the compiled field decoder (issue O)
+# ------------------------------------------------ the compiled body pass (issue O)
 def _both_decoders(data: bytes, monkeypatch: pytest.MonkeyPatch) -> tuple[object, object]:
-    """What the numpy path and the compiled decoder make of ``data``: a Dataset or the error."""
+    """What the numpy path and the compiled pass make of ``data``: a Dataset or the error."""
     outcomes = []
     for kernel in ("numpy", ""):
         monkeypatch.setenv("IONOQUAKE_KERNEL", kernel)
@@ -407,7 +407,7 @@ def _assert_same_outcome(numpy_path: object, compiled: object) -> None:
         assert compiled[name].values.tobytes() == numpy_path[name].values.tobytes(), name
 
 
-needs_numba = pytest.mark.skipif(ionex._compiled_decoder() is None,
+needs_numba = pytest.mark.skipif(ionex_kernel.compiled("scan_body") is None,
                                  reason="numba not installed (or IONOQUAKE_KERNEL=numpy)")
 
 
@@ -447,6 +447,114 @@ def test_compiled_decoder_equals_the_numpy_path_on_damaged_rows(
         lines[i] = bytes(line)
     with pytest.MonkeyPatch.context() as monkeypatch:
         _assert_same_outcome(*_both_decoders(b"\n".join(lines), monkeypatch))
+
+
+@needs_numba
+@pytest.mark.parametrize("relpath", ALL_FILES, ids=str)
+def test_the_compiled_pass_reads_every_real_file_itself(shared_data: Path,
+                                                        relpath: Path) -> None:
+    # Not by falling back to the numpy path: the speed of issue O depends on it.
+    data = text_of(shared_data / "ionex" / relpath).encode("latin-1")
+    end = data.index(b"END OF HEADER")
+    hdr = ionex.parse_header(data[:end].decode("latin-1"), str(relpath))
+    scanned = ionex._scan(np.frombuffer(data[data.index(b"\n", end) + 1:], np.uint8), hdr)
+    assert scanned is not None
+    assert len(scanned[0]) == len(ionex.parse(data, "x")["time"]) * (
+        1 + ("rms" in ionex.parse(data, "x")))
+
+
+_RECORD_DAMAGE = [b"-", b"+", b".", b" ", b"0", b"9", b"\t", b"X", b"1", b"24", b"60"]
+
+
+@needs_numba
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_compiled_pass_equals_the_numpy_path_on_damaged_records(
+        shared_data: Path, data: st.DataObject) -> None:
+    # Records damaged: epochs, EXPONENT, LAT/LON1/LON2/DLON/H, labels, START/END; lines
+    # deleted, doubled, swapped, blank lines and EXPONENT records inserted. Whatever the
+    # compiled pass accepts it must read as the numpy path does; what it leaves, the
+    # numpy path reads or names.
+    lines = _small_text(shared_data).encode("latin-1").split(b"\n")
+    body0 = lines.index(next(line for line in lines if b"END OF HEADER" in line)) + 1
+    for _ in range(data.draw(st.integers(1, 3))):
+        i = data.draw(st.integers(body0, len(lines) - 1))
+        op = data.draw(st.sampled_from(["byte", "delete", "double", "swap", "blank",
+                                        "exponent"]))
+        if op == "byte" and lines[i]:
+            line = bytearray(lines[i])
+            j = data.draw(st.integers(0, len(line) - 1))
+            line[j:j + 1] = data.draw(st.sampled_from(_RECORD_DAMAGE))
+            lines[i] = bytes(line)
+        elif op == "delete":
+            del lines[i]
+        elif op == "double":
+            lines.insert(i, lines[i])
+        elif op == "swap" and i + 1 < len(lines):
+            lines[i], lines[i + 1] = lines[i + 1], lines[i]
+        elif op == "blank":
+            lines.insert(i, b" " * data.draw(st.sampled_from([0, 3, 80])))
+        elif op == "exponent":
+            exp = data.draw(st.sampled_from([b"    -1", b"    -3", b"     0", b"    +1",
+                                             b"    31", b"   -1x"]))
+            lines.insert(i, exp + b" " * 54 + b"EXPONENT")
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        _assert_same_outcome(*_both_decoders(b"\n".join(lines), monkeypatch))
+
+
+def _reverse_longitudes(text: str) -> str:
+    """The small file with its longitudes written from east to west (LON2 < LON1)."""
+    out = []
+    for line in text.split("\n"):
+        if line[60:].startswith("LON1 / LON2 / DLON"):
+            line = f"  {180.0:6.1f}{-180.0:6.1f}{-5.0:6.1f}".ljust(60) + line[60:]
+        elif line[60:].startswith("LAT/LON1/LON2/DLON/H"):
+            line = line[:8] + f"{180.0:6.1f}{-180.0:6.1f}{-5.0:6.1f}" + line[26:]
+        out.append(line)
+    return "\n".join(out)
+
+
+def test_longitudes_written_east_to_west_are_returned_ascending(
+        shared_data: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Both paths, with latitudes descending in the file (25 to 20) too.
+    text = _small_text(shared_data)
+    west_to_east = ionex.parse(text.encode(), "x")
+    numpy_path, compiled = _both_decoders(_reverse_longitudes(text).encode(), monkeypatch)
+    _assert_same_outcome(numpy_path, compiled)
+    assert isinstance(compiled, xr.Dataset)
+    assert list(compiled["lon"].values) == list(west_to_east["lon"].values)
+    np.testing.assert_array_equal(compiled["tec"].values, west_to_east["tec"].values[..., ::-1])
+
+
+def test_value_out_of_range_is_named_by_its_row_and_column_in_the_file(
+        shared_data: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The compiled pass stores rows and columns in ascending order; the error still
+    # counts them as the file does (row 2 is 22.5 N; value 3 the third from LON1).
+    text = _reverse_longitudes(_small_text(shared_data))
+    row2 = text.index("22.5 180.0-180.0")
+    at = text.index("\n", row2) + 1 + 10
+    text = text[:at] + "-9999" + text[at + 5:]
+    numpy_path, compiled = _both_decoders(text.encode(), monkeypatch)
+    assert compiled == numpy_path
+    assert "TEC map: value -99.99 TECU (row 2, value 3)" in str(compiled)
+
+
+def test_plain_aux_block_reads_as_line_by_line(shared_data: Path) -> None:
+    # The header's DCB block is read at once when plain; a record with its label off
+    # column 61 sends it line by line: the same satellites and stations either way.
+    text = text_of(shared_data / "ionex/code_esa_2020008-010/esag0080.20i.gz")
+    header = text[:text.index("END OF HEADER")]
+    plain = ionex.parse_header(header, "x")
+    shifted = header.replace("  STATION / BIAS / RMS", " STATION / BIAS / RMS ", 1)
+    assert shifted != header
+    by_line = ionex.parse_header(shifted, "x")
+    assert len(plain.stations) > 500 and len(plain.satellites) > 30
+    assert (by_line.stations, by_line.satellites, by_line.comments) == (
+        plain.stations, plain.satellites, plain.comments)
+    bad = header.replace("   G01    -7.633", "    0x    -7.633", 1)
+    assert bad != header
+    with pytest.raises(IonexError, match=r"x line \d+: unreadable PRN / BIAS / RMS"):
+        ionex.parse_header(bad, "x")
 
 
 def test_a_stored_day_is_written_back_with_its_dcb_block(bundled_data: Path,

@@ -24,6 +24,10 @@ irregularities: real slips and TEC jumps), none on daytime arcs above 30°.
 
 Arcs shorter than ``min_arc_s`` (default 10 min) are dropped: their levelling to code is
 too noisy (the code noise of ~0.5 m averages down as 1/√n).
+
+The Python walk below is the reference; :mod:`ionoquake.gnss.arc_kernel` compiles the same
+walk with numba and is used when it is available (``IONOQUAKE_KERNEL=numpy`` forces this
+module's loop): the tests hold the two equal flag for flag.
 """
 
 from __future__ import annotations
@@ -32,6 +36,8 @@ from collections import deque
 
 import numpy as np
 from numpy.typing import NDArray
+
+from ionoquake.gnss import arc_kernel
 
 Float = NDArray[np.float64]
 
@@ -86,6 +92,18 @@ def classify_epochs(t_s: Float, gf_m: Float, mw_cycles: Float, *,
                     max_gap_s: float = MAX_GAP_S) -> NDArray[np.int8]:
     """Per epoch of one satellite: 0 = continues the arc, 1 = starts a new arc (first
     epoch, gap or slip), 2 = outlier (dropped), −1 = no data. ``t_s`` in seconds."""
+    if arc_kernel.available():
+        return arc_kernel.classify_kernel(t_s, gf_m, mw_cycles, gf_threshold_m,
+                                          mw_threshold_cycles, mw_window, max_gap_s)
+    return _classify_python(t_s, gf_m, mw_cycles, gf_threshold_m=gf_threshold_m,
+                            mw_threshold_cycles=mw_threshold_cycles, mw_window=mw_window,
+                            max_gap_s=max_gap_s)
+
+
+def _classify_python(t_s: Float, gf_m: Float, mw_cycles: Float, *, gf_threshold_m: float,
+                     mw_threshold_cycles: float, mw_window: int,
+                     max_gap_s: float) -> NDArray[np.int8]:
+    """The reference walk of :func:`classify_epochs`, one epoch at a time."""
     flag = np.full(t_s.size, -1, dtype=np.int8)
     idx: list[int] = np.flatnonzero(np.isfinite(gf_m) & np.isfinite(mw_cycles)).tolist()
     t = np.asarray(t_s, float).tolist()
@@ -117,6 +135,8 @@ def arc_ids(t_s: Float, gf_m: Float, mw_cycles: Float, *, min_arc_s: float = MIN
 
     Ids count up from ``start_id`` over the arcs that are kept."""
     flag = classify_epochs(t_s, gf_m, mw_cycles, **thresholds)  # type: ignore[arg-type]
+    if arc_kernel.available():
+        return arc_kernel.ids_kernel(t_s, flag, min_arc_s, start_id)
     run = np.cumsum(flag == _SLIP)
     member = (flag == 0) | (flag == _SLIP)
     ids = np.full(t_s.size, -1, dtype=np.int32)

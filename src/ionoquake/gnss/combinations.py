@@ -83,11 +83,12 @@ def glonass_channels(nav: xr.Dataset | Sequence[xr.Dataset]) -> dict[str, int]:
     for ds in sets:
         if "FreqNum" not in ds:
             continue
-        for sv in ds["sv"].values:
+        freq = np.asarray(ds["FreqNum"].transpose("time", "sv").values, dtype=np.float64)
+        for j, sv in enumerate(ds["sv"].values):
             s = str(sv)
             if not s.startswith("R"):
                 continue
-            k = ds["FreqNum"].sel(sv=sv).values
+            k = freq[:, j]
             k = k[np.isfinite(k)]
             if k.size:
                 out[s[:3]] = int(np.round(np.median(k)))
@@ -137,28 +138,44 @@ def _candidates(obs: xr.Dataset, system: str, kind: str, band: int) -> list[str]
     return [n for n in names + extra if n in obs]
 
 
-def _best(obs: xr.Dataset, names: list[str], mask: NDArray[np.bool_]) -> tuple[str, int]:
+#: Per observable, its finite (time, satellite) mask: shared by the systems of one file.
+Finite = dict[str, NDArray[np.bool_]]
+
+
+def _finite(obs: xr.Dataset, name: str, finite: Finite | None) -> NDArray[np.bool_]:
+    if finite is None:
+        return np.isfinite(obs[name].values)
+    if name not in finite:
+        finite[name] = np.isfinite(obs[name].values)
+    return finite[name]
+
+
+def _best(obs: xr.Dataset, names: list[str], mask: NDArray[np.bool_],
+          finite: Finite | None = None) -> tuple[str, int]:
     best, count = "", 0
     for n in names:
-        c = int(np.isfinite(obs[n].values[:, mask]).sum())
+        c = int(np.count_nonzero(_finite(obs, n, finite)[:, mask]))
         if c > count:
             best, count = n, c
     return best, count
 
 
 def choose_signals(obs: xr.Dataset, system: str,
-                   dcb_pairs: Collection[frozenset[str]] | None = None) -> Signals | None:
+                   dcb_pairs: Collection[frozenset[str]] | None = None,
+                   finite: Finite | None = None) -> Signals | None:
     """The frequency pair and codes to combine for ``system`` (None if no pair is observed).
 
     With ``dcb_pairs`` (the code pairs, RINEX 3 names, for which a bias table has
     satellite DSBs of this system), a code pair with DSBs is preferred if it covers at
-    least :data:`DCB_COVERAGE` of the epochs of the best-covered pair."""
+    least :data:`DCB_COVERAGE` of the epochs of the best-covered pair. ``finite`` (a dict,
+    filled here) keeps each observable's finite mask for the next system's call."""
     mask = _system_mask(obs, system)
     if system not in PAIRS or not mask.any():
         return None
     for b1, b2 in PAIRS[system]:
-        phases = [_best(obs, _candidates(obs, system, "L", b), mask) for b in (b1, b2)]
-        code = _best_code_pair(obs, system, (b1, b2), mask, dcb_pairs or ())
+        phases = [_best(obs, _candidates(obs, system, "L", b), mask, finite)
+                  for b in (b1, b2)]
+        code = _best_code_pair(obs, system, (b1, b2), mask, dcb_pairs or (), finite)
         if code is not None and all(c > 0 for _, c in phases):
             (l1, _), (l2, _) = phases
             return Signals(system, (b1, b2), code, (l1, l2))
@@ -171,14 +188,14 @@ DCB_COVERAGE = 0.8
 
 def _best_code_pair(obs: xr.Dataset, system: str, bands: tuple[int, int],
                     mask: NDArray[np.bool_], dcb_pairs: Collection[frozenset[str]],
-                    ) -> tuple[str, str] | None:
+                    finite: Finite | None = None) -> tuple[str, str] | None:
     first = [n for n in _candidates(obs, system, "C", bands[0])]
     second = [n for n in _candidates(obs, system, "C", bands[1])]
-    seen = {n: np.isfinite(obs[n].values[:, mask]) for n in {*first, *second}}
+    seen = {n: _finite(obs, n, finite)[:, mask] for n in {*first, *second}}
     scored = []
     for i, a in enumerate(first):
         for j, b in enumerate(second):
-            both = int((seen[a] & seen[b]).sum())
+            both = int(np.count_nonzero(seen[a] & seen[b]))
             if both:
                 has = frozenset((rinex3_code(a, system), rinex3_code(b, system))) in dcb_pairs
                 scored.append((both, has, -(i + j), (a, b)))
@@ -211,9 +228,9 @@ def combine_signals(obs: xr.Dataset, signals: Signals, satellites: Sequence[str]
     """The combinations of ``signals`` for ``satellites`` (all of ``signals.system``)."""
     f1 = np.array([frequency_hz(s, signals.bands[0], channels) for s in satellites])
     f2 = np.array([frequency_hz(s, signals.bands[1], channels) for s in satellites])
-    sub = obs.sel(sv=list(satellites))
-    p1, p2 = (sub[c].values.astype(np.float64) for c in signals.code)
-    l1, l2 = (sub[c].values.astype(np.float64) for c in signals.phase)
+    cols = _columns_of(obs, satellites)
+    p1, p2 = (np.asarray(obs[c].values[:, cols], dtype=np.float64) for c in signals.code)
+    l1, l2 = (np.asarray(obs[c].values[:, cols], dtype=np.float64) for c in signals.phase)
     lam1, lam2 = SPEED_OF_LIGHT / f1, SPEED_OF_LIGHT / f2
     k = tecu_per_metre(f1, f2)
     gf = lam1 * l1 - lam2 * l2
@@ -221,6 +238,16 @@ def combine_signals(obs: xr.Dataset, signals: Signals, satellites: Sequence[str]
     narrow_code = (f1 * p1 + f2 * p2) / (f1 + f2)
     mw = (wide_phase - narrow_code) / (SPEED_OF_LIGHT / (f1 - f2))
     return Combinations(k * (p2 - p1), k * gf, gf, mw, f1, f2)
+
+
+def _columns_of(obs: xr.Dataset, satellites: Sequence[str]) -> NDArray[np.intp]:
+    """Positions of ``satellites`` on the ``sv`` axis (what ``obs.sel(sv=...)`` picks,
+    without building a Dataset of every observable)."""
+    where = {str(s): i for i, s in enumerate(obs["sv"].values)}
+    missing = [s for s in satellites if s not in where]
+    if missing:
+        raise KeyError(f"satellites not in the observations: {missing}")
+    return np.array([where[s] for s in satellites], dtype=np.intp)
 
 
 def code_minus_carrier_tecu(obs: xr.Dataset, satellites: Sequence[str], band: int = 1,

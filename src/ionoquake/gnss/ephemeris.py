@@ -33,6 +33,7 @@ import xarray as xr
 from numpy.typing import NDArray
 
 from ionoquake.errors import InputError
+from ionoquake.gnss.combinations import glonass_channels
 from ionoquake.gnss.timescales import (
     GPS_MINUS_BDT_S,
     SECONDS_PER_WEEK,
@@ -94,26 +95,82 @@ class OrbitCache:
     """Satellite positions computed once per satellite and epoch grid, for a network.
 
     The receivers of a network share their epochs (30 s on the whole second) and see
-    the same satellites, so the orbit of a satellite over a day is computed for the
-    first receiver and reused for the others. ``cache(satellites, gps_times)`` returns
-    what :func:`satellite_positions` would."""
+    the same satellites, so the orbit of a satellite over a day is computed once and
+    reused. ``cache(satellites, gps_times)`` returns what :func:`satellite_positions`
+    would, value for value: the positions of an epoch depend on that epoch alone
+    (Kepler, GLONASS RK4 and SP3 Lagrange are computed epoch by epoch), so the epochs of a
+    receiver that are all on a grid already computed — a 30-s receiver with data gaps
+    on the day's 30-s grid — are taken from it, and other epochs get a grid of their own.
+
+    :meth:`fill_day` computes every satellite of the orbits on the day's grid at once:
+    a network run does it once on the client and sends the cache to its workers
+    (:mod:`ionoquake.scale.gnss`), instead of each worker computing it again.
+    """
 
     def __init__(self, orbits: xr.Dataset | Sequence[xr.Dataset]) -> None:
         self.orbits = [orbits] if isinstance(orbits, xr.Dataset) else list(orbits)
-        self._known: dict[tuple[str, bytes], Float] = {}
+        #: (grid epochs as int64 ns, sorted; positions by satellite on that grid)
+        self._grids: list[tuple[NDArray[np.int64], dict[str, Float]]] = []
+        self._channels: dict[str, int] | None = None
+        self._satellites: list[str] | None = None
+
+    def glonass_channels(self) -> dict[str, int]:
+        """:func:`ionoquake.gnss.combinations.glonass_channels` of the orbits, kept."""
+        if self._channels is None:
+            self._channels = glonass_channels(self.orbits)
+        return dict(self._channels)
 
     def __call__(self, satellites: Sequence[str], gps_times: NDArray[np.datetime64]) -> Float:
         times = np.asarray(gps_times, dtype="datetime64[ns]")
-        key = times.tobytes()
-        todo = [s for s in satellites if (s, key) not in self._known]
+        grid, rows = self._grid_of(times)
+        todo = [s for s in dict.fromkeys(satellites) if s not in grid[1]]
         if todo:
-            fresh = satellite_positions(self.orbits, todo, times)
+            fresh = satellite_positions(self.orbits, todo, grid[0].view("datetime64[ns]"))
             for j, sv in enumerate(todo):
-                self._known[(sv, key)] = fresh[:, j]
+                grid[1][sv] = fresh[:, j]
         out = np.empty((times.size, len(satellites), 3))
         for j, sv in enumerate(satellites):
-            out[:, j] = self._known[(sv, key)]
+            out[:, j] = grid[1][sv] if rows is None else grid[1][sv][rows]
         return out
+
+    def _grid_of(self, times: NDArray[np.datetime64]) -> tuple[
+            tuple[NDArray[np.int64], dict[str, Float]], NDArray[np.intp] | None]:
+        """The grid holding all of ``times`` and their rows in it (None: all of it, in
+        order); a new grid of ``times`` if none does."""
+        t = times.astype(np.int64)
+        for grid in self._grids:
+            g = grid[0]
+            if g.size == t.size and np.array_equal(g, t):
+                return grid, None
+            rows = np.minimum(np.searchsorted(g, t), max(g.size - 1, 0))
+            if g.size and np.array_equal(g[rows], t):
+                return grid, rows
+        grid = (t.copy(), {})
+        self._grids.append(grid)
+        return grid, None
+
+    def computed(self) -> int:
+        """How many satellite orbits (satellite × grid) have been computed."""
+        return sum(len(known) for _, known in self._grids)
+
+    def satellites(self) -> list[str]:
+        """Every satellite of the orbit sets (first three characters), sorted."""
+        if self._satellites is None:
+            self._satellites = sorted(set().union(*(_satellites_of(ds) for ds in self.orbits)))
+        return list(self._satellites)
+
+    def fill_day(self, day: np.datetime64 | None = None,
+                 step_s: int = 30) -> NDArray[np.datetime64]:
+        """Compute every satellite on the ``step_s`` grid of ``day`` (GPS time; default
+        the day of the orbits' middle record) and return that grid."""
+        if day is None:
+            mid = np.sort(np.concatenate([ds["time"].values.astype("datetime64[ns]")
+                                          for ds in self.orbits]))
+            day = mid[mid.size // 2] if mid.size else np.datetime64("1980-01-06", "ns")
+        start = np.asarray(day).astype("datetime64[D]").astype("datetime64[ns]")
+        grid = start + np.arange(0, 86_400, step_s).astype("timedelta64[s]")
+        self(self.satellites(), grid)
+        return grid
 
 
 def _satellites_of(ds: xr.Dataset) -> set[str]:
@@ -292,7 +349,9 @@ def sp3_positions(sp3: xr.Dataset, sv: str, gps_times: NDArray[np.datetime64],
         for m in range(n_points):
             if m != k:
                 w[:, k] *= (t - xs[:, m]) / (xs[:, k] - xs[:, m])
-    val = np.einsum("tk,tkc->tc", w, pos[idx])
+    val = np.zeros((t.size, 3))
+    for k in range(n_points):  # epoch by epoch, so a subset of epochs gets the same values
+        val += w[:, k, None] * pos[idx[:, k]]
     ok = inside & span_ok
     out[ok] = val[ok]
     return out

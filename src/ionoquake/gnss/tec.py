@@ -31,18 +31,13 @@ from numpy.typing import NDArray
 
 from ionoquake.errors import InputError
 from ionoquake.gnss import arcs as arcs_mod
-from ionoquake.gnss.biases import (
-    dsb_ns,
-    min_std_receiver_bias,
-    receiver_dsb_table,
-    satellite_dsb_table,
-)
+from ionoquake.gnss.bias_lookup import NetworkBiases
+from ionoquake.gnss.biases import dsb_ns, min_std_receiver_bias
 from ionoquake.gnss.combinations import (
     SPEED_OF_LIGHT,
     Signals,
     choose_signals,
     combine_signals,
-    glonass_channels,
     tecu_per_metre,
 )
 from ionoquake.gnss.ephemeris import OrbitCache
@@ -133,8 +128,10 @@ def slant_tec(obs: xr.Dataset, orbits: xr.Dataset | Sequence[xr.Dataset] | Orbit
         or an :class:`~ionoquake.gnss.ephemeris.OrbitCache` of them shared by the
         receivers of a network (the orbits are then computed once).
     biases
-        Satellite DSBs (:func:`ionoquake.gnss.biases.satellite_dsb_table`); None: no
-        satellite DCB removed (the receiver-bias estimate then absorbs their mean).
+        Satellite DSBs (:func:`ionoquake.gnss.biases.satellite_dsb_table`), or a
+        :class:`~ionoquake.gnss.bias_lookup.NetworkBiases` of them made once for a
+        network; None: no satellite DCB removed (the receiver-bias estimate then absorbs
+        their mean).
     shell_height_km, elevation_mask_deg
         Thin-shell height (km) and elevation mask (degrees).
     channels
@@ -144,26 +141,38 @@ def slant_tec(obs: xr.Dataset, orbits: xr.Dataset | Sequence[xr.Dataset] | Orbit
         Provenance records of the input files (name, SHA-256), kept in ``attrs``.
     """
     cache = orbits if isinstance(orbits, OrbitCache) else OrbitCache(orbits)
-    sets = cache.orbits
     xyz = _receiver_xyz(obs)
     lat, lon, height = geodetic_from_ecef(xyz)
     gps_t = _obs_gps_times(obs)
     t_s = seconds_since_gps_epoch(gps_t)
-    chans = dict(channels) if channels is not None else _channels(obs, sets)
-    dsb = satellite_dsb_table(biases)
+    chans = dict(channels) if channels is not None else _channels(obs, cache)
+    lookup = biases if isinstance(biases, NetworkBiases) else NetworkBiases(biases)
+    dsb = lookup.satellite
     chosen = _signals_per_system(obs, dsb)
-    rx_dsb = receiver_dsb_table(biases, _receiver_id(obs, receiver))
+    rx_dsb = lookup.receiver(_receiver_id(obs, receiver))
     sats_all = [str(s) for s in obs["sv"].values]
     sats = [s for s in sats_all if s[0] in chosen]
-    pos = cache(sats, gps_t)
-    if not np.isfinite(pos).any():
+    # positions of the satellites the orbits have (others: NaN, as satellite_positions
+    # gives), geometry where there is a position: elementwise, so the same values
+    listed = set(cache.satellites())
+    cand = [j for j, s in enumerate(sats) if s in listed]
+    pos = cache([sats[j] for j in cand], gps_t)
+    seen_c = np.isfinite(pos).all(axis=2)
+    has_orbit = np.zeros(len(sats), dtype=bool)
+    has_orbit[cand] = np.isfinite(pos).any(axis=(0, 2))
+    if not has_orbit.any():
         first, last = (str(np.datetime64(x, "s")) for x in (gps_t[0], gps_t[-1]))
         raise InputError(f"{_name(obs)}: no ephemeris for any observed satellite between "
                          f"{first} and {last} GPS time: navigation or SP3 files of that day "
                          "are needed")
-    _warn_missing(obs, sats, pos, chans)
-    elev, azim = elevation_azimuth(xyz, pos)
-    mapping = mapping_function(elev, shell_height_km)
+    _warn_missing(obs, sats, has_orbit, chans)
+    seen = np.zeros((gps_t.size, len(sats)), dtype=bool)
+    seen[:, cand] = seen_c
+    elev = np.full(seen.shape, np.nan)
+    azim = np.full(seen.shape, np.nan)
+    elev[seen], azim[seen] = elevation_azimuth(xyz, pos[seen_c])
+    mapping = np.full(seen.shape, np.nan)
+    mapping[seen] = mapping_function(elev[seen], shell_height_km)
 
     n_t = gps_t.size
     stec = np.full((n_t, len(sats)), np.nan)
@@ -172,7 +181,7 @@ def slant_tec(obs: xr.Dataset, orbits: xr.Dataset | Sequence[xr.Dataset] | Orbit
     bias_notes: dict[str, Any] = {}
     next_arc = 0
     for system, sig in chosen.items():
-        cols = [j for j, s in enumerate(sats) if s[0] == system and np.isfinite(pos[:, j]).any()
+        cols = [j for j, s in enumerate(sats) if s[0] == system and has_orbit[j]
                 and (system != "R" or s in chans)]
         if not cols:
             continue
@@ -191,11 +200,14 @@ def slant_tec(obs: xr.Dataset, orbits: xr.Dataset | Sequence[xr.Dataset] | Orbit
         bias_notes[system] = _remove_receiver_bias(stec, elev, mapping, cols, k_cols,
                                                    elevation_mask_deg, sig, dsb, rx_dsb, sats,
                                                    _name(obs))
-    above = elev >= elevation_mask_deg
-    stec = np.where(above, stec, np.nan)
-    err = np.where(np.isfinite(stec), err, np.nan)
-    arc = np.where(np.isfinite(stec), arc, -1).astype(np.int32)
-    ipp_lat, ipp_lon = pierce_point(lat, lon, elev, azim, shell_height_km)
+    stec[~(elev >= elevation_mask_deg)] = np.nan
+    formed = np.isfinite(stec)  # pierce points where there is TEC (the container's rule)
+    err[~formed] = np.nan
+    arc[~formed] = -1
+    ipp_lat = np.full(stec.shape, np.nan)
+    ipp_lon = np.full(stec.shape, np.nan)
+    ipp_lat[formed], ipp_lon[formed] = pierce_point(lat, lon, elev[formed], azim[formed],
+                                                    shell_height_km)
     return _container(
         utc=gps_to_utc(gps_t), receiver=_receiver_id(obs, receiver), sats=sats,
         lat=lat, lon=lon, height=height, stec=stec, err=err, vtec=stec / mapping,
@@ -204,13 +216,13 @@ def slant_tec(obs: xr.Dataset, orbits: xr.Dataset | Sequence[xr.Dataset] | Orbit
                      min_arc_s, max_gap_s, source, bool(dsb)))
 
 
-def _channels(obs: xr.Dataset, sets: Sequence[xr.Dataset]) -> dict[str, int]:
+def _channels(obs: xr.Dataset, cache: OrbitCache) -> dict[str, int]:
     """GLONASS channels: the RINEX 3 header's ``GLONASS SLOT / FRQ #`` (reader attribute
     ``glonass_slots``), then the navigation ``FreqNum`` (which wins where both exist)."""
     slots = obs.attrs.get("glonass_slots") or {}
     if isinstance(slots, str):
         slots = json.loads(slots.replace("'", '"')) if slots.strip() else {}
-    return {**{str(k): int(v) for k, v in dict(slots).items()}, **glonass_channels(sets)}
+    return {**{str(k): int(v) for k, v in dict(slots).items()}, **cache.glonass_channels()}
 
 
 def _signals_per_system(obs: xr.Dataset,
@@ -220,8 +232,9 @@ def _signals_per_system(obs: xr.Dataset,
     for sv, a, b in dsb:
         pairs.setdefault(sv[0], set()).add(frozenset((a, b)))
     systems = sorted({str(s)[0] for s in obs["sv"].values})
+    finite: dict[str, NDArray[np.bool_]] = {}
     chosen = {s: sig for s in systems
-              if (sig := choose_signals(obs, s, pairs.get(s))) is not None}
+              if (sig := choose_signals(obs, s, pairs.get(s), finite)) is not None}
     if not chosen:
         codes = ", ".join(str(v) for v in obs.data_vars)
         raise InputError(f"{_name(obs)}: single-frequency observations ({codes}): no "
@@ -229,9 +242,9 @@ def _signals_per_system(obs: xr.Dataset,
     return chosen
 
 
-def _warn_missing(obs: xr.Dataset, sats: list[str], pos: Float,
+def _warn_missing(obs: xr.Dataset, sats: list[str], has_orbit: NDArray[np.bool_],
                   chans: Mapping[str, int]) -> None:
-    no_orbit = [s for j, s in enumerate(sats) if not np.isfinite(pos[:, j]).any()]
+    no_orbit = [s for j, s in enumerate(sats) if not has_orbit[j]]
     no_chan = [s for s in sats if s[0] == "R" and s not in chans]
     by_system: dict[str, list[str]] = {}
     for s in no_orbit:
@@ -252,20 +265,37 @@ def _level(phase: Float, code: Float, ids: NDArray[np.int32], elev: Float, mask_
     out = np.full(phase.shape, np.nan)
     err = np.full(phase.shape, np.nan)
     ids = ids.copy()
-    for a in np.unique(ids[ids >= 0]).tolist():
-        sel = ids == a
-        use = sel & (elev >= mask_deg) & np.isfinite(code) & np.isfinite(phase)
-        if not use.any() or t_s[use][-1] - t_s[use][0] < min_arc_s:
-            ids[sel] = -1
+    good = (elev >= mask_deg) & np.isfinite(code) & np.isfinite(phase)
+    weight = np.sin(np.radians(elev)) ** 2  # elementwise: the same values as per arc
+    code_phase = code - phase
+    for first, last in _arc_spans(ids):  # each arc within its span, epochs in order
+        part = slice(first, last + 1)
+        sel = ids[part] == ids[first]
+        use = sel & good[part]
+        t_use = t_s[part][use]
+        if t_use.size == 0 or t_use[-1] - t_use[0] < min_arc_s:
+            ids[part][sel] = -1
             continue
-        w = np.sin(np.radians(elev[use])) ** 2
-        diff = code[use] - phase[use]
+        w = weight[part][use]
+        diff = code_phase[part][use]
         shift = float(np.sum(w * diff) / np.sum(w))
         scatter = float(np.sqrt(np.sum(w * (diff - shift) ** 2) / np.sum(w)))
-        duration = float(t_s[use][-1] - t_s[use][0])
-        out[sel] = phase[sel] + shift
-        err[sel] = scatter / np.sqrt(max(1.0, duration / 300.0))
+        duration = float(t_use[-1] - t_use[0])
+        out[part][sel] = phase[part][sel] + shift
+        err[part][sel] = scatter / np.sqrt(max(1.0, duration / 300.0))
     return out, err, ids
+
+
+def _arc_spans(ids: NDArray[np.int32]) -> list[tuple[int, int]]:
+    """First and last epoch of each arc of one satellite (its ids rise with time, an arc's
+    epochs are contiguous but for dropped outliers and missing epochs, −1)."""
+    rows = np.flatnonzero(ids >= 0)
+    if rows.size == 0:
+        return []
+    change = np.flatnonzero(np.diff(ids[rows])) + 1
+    firsts = rows[np.concatenate(([0], change))]
+    lasts = rows[np.concatenate((change - 1, [rows.size - 1]))]
+    return list(zip(firsts.tolist(), lasts.tolist(), strict=True))
 
 
 def _remove_receiver_bias(stec: Float, elev: Float, mapping: Float, cols: list[int],
@@ -346,14 +376,13 @@ def _container(*, utc: NDArray[np.datetime64], receiver: str, sats: list[str], l
     def cube(a: NDArray[Any]) -> tuple[tuple[str, str, str], NDArray[Any]]:
         return dims, a[:, None, :]
 
-    has = np.isfinite(elev)
+    # elevation and azimuth are NaN together where there is no position, the pierce
+    # points NaN where there is no STEC: the arrays go in as they are
     ds = xr.Dataset(
         {
             "stec": cube(stec), "stec_error": cube(err), "vtec": cube(vtec),
-            "elevation": cube(np.where(has, elev, np.nan)),
-            "azimuth": cube(np.where(has, azim, np.nan)),
-            "ipp_lat": cube(np.where(np.isfinite(stec), ipp[0], np.nan)),
-            "ipp_lon": cube(np.where(np.isfinite(stec), ipp[1], np.nan)),
+            "elevation": cube(elev), "azimuth": cube(azim),
+            "ipp_lat": cube(ipp[0]), "ipp_lon": cube(ipp[1]),
             "arc": cube(arc),
             "receiver_lat": (("receiver",), np.array([lat])),
             "receiver_lon": (("receiver",), np.array([lon])),

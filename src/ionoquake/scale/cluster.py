@@ -8,7 +8,9 @@ in-process run (:func:`dask_client` yields None).
 
 from __future__ import annotations
 
+import ctypes
 import os
+import platform
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -109,6 +111,54 @@ def task_progress(description: str) -> Iterator[Callable[[int, int], None]]:
             bar.update(task, completed=done, total=total)
 
         yield update
+
+
+#: glibc ``mallopt`` parameters (malloc.h).
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
+#: glibc's default for both, in force once either is set explicitly.
+_GLIBC_DEFAULT_THRESHOLD = 128 * 1024
+_MALLOC_ENV = ("MALLOC_TRIM_THRESHOLD_", "MALLOC_MMAP_THRESHOLD_")
+
+
+@contextmanager
+def reused_heap(mmap_threshold_bytes: int = 32 * 2**20,
+                trim_threshold_bytes: int = 256 * 2**20) -> Iterator[bool]:
+    """Keep freed memory in the process while a task runs, in a Dask worker under glibc.
+
+    Dask's nanny starts workers with ``MALLOC_TRIM_THRESHOLD_=65536``
+    (``distributed.nanny.pre-spawn-environ``) so that they hand freed memory back to
+    the system. Setting it also freezes glibc's mmap threshold at 128 kB: every array
+    of the task is then mapped fresh and its pages faulted in (zeroed) again, band
+    after band. For a detection task that was ~2.8x the minor page faults and ~15 %
+    of its time (a year of the benchmark's archive in one process: 8.1 s without the
+    variable, 9.6 s with it). Inside the block, arrays up to ``mmap_threshold_bytes``
+    come from the heap and up to ``trim_threshold_bytes`` of freed memory stays there;
+    on exit the values of the environment (or glibc's 128 kB) come back and
+    ``malloc_trim(0)`` returns the freed memory, as the worker expects. The peak
+    memory of the task is unchanged. Yields True when it acted: only where one of the
+    variables is set and the C library is glibc (elsewhere nothing is changed).
+    """
+    env = {name: os.environ.get(name) for name in _MALLOC_ENV}
+    libc = None
+    if any(v is not None for v in env.values()) and platform.libc_ver()[0] == "glibc":
+        try:
+            libc = ctypes.CDLL("libc.so.6")
+        except OSError:  # pragma: no cover - glibc under another name
+            libc = None
+    if libc is None:
+        yield False
+        return
+    libc.mallopt(_M_MMAP_THRESHOLD, mmap_threshold_bytes)
+    libc.mallopt(_M_TRIM_THRESHOLD, trim_threshold_bytes)
+    try:
+        yield True
+    finally:
+        for name, parameter in zip(_MALLOC_ENV, (_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD),
+                                   strict=True):
+            value = env[name]
+            libc.mallopt(parameter, int(value) if value and value.isdigit()
+                         else _GLIBC_DEFAULT_THRESHOLD)
+        libc.malloc_trim(0)
 
 
 class MemoryPeaks:

@@ -26,10 +26,15 @@ signature: a rerun writes nothing, a killed run resumes where it stopped, and a
 worker lost mid-block costs only that block's unwritten days (Dask reruns the task
 elsewhere; the partitions it had written are not written again).
 
-Why months by default: writing a Zarr partition costs about 0.2 s of metadata and
-array creation whatever its size (16 arrays), which for a 2.5° x 5° grid is ten
-times the detection of a day; a month of such a grid is ~170 MB in memory. For
-1°, 15-minute maps (~0.3 GB per day for all output variables) use ``period="day"``.
+Why months by default: creating a Zarr partition costs ~0.03-0.1 s of metadata
+whatever its size (16 arrays; :class:`ionoquake.scale.anomaly_partitions.PartitionWriter`),
+several times the detection of a day of a 2.5° x 5° grid. For 1°, 15-minute maps
+(~0.3 GB per day for all output variables) use ``period="day"``.
+
+I/O: a task reads its days' chunk files directly (:func:`ionoquake.scale.archive.read_span`)
+and writes each band as whole chunk files (:mod:`ionoquake.scale.zarr_chunks`), in a
+second thread while the next band is detected; the floats are written uncompressed
+(``anomaly_partitions.FLOAT_COMPRESSORS``: they are noise in their low bits).
 
 Worker memory: with numba installed the tasks run the compiled background kernel
 (:mod:`ionoquake.detect.background_kernel`, the same numbers bit for bit), whose numba
@@ -68,6 +73,7 @@ from ionoquake.detect.quiet import QuietRules
 from ionoquake.errors import StoreError
 from ionoquake.scale.anomaly_partitions import PartitionWriter, journal
 from ionoquake.scale.archive import local_path, read_span
+from ionoquake.scale.cluster import reused_heap
 from ionoquake.store import maps as map_store
 
 _DAY = np.timedelta64(1, "D")
@@ -183,8 +189,17 @@ def detect_block(store: str, product: str, units: dict[str, list[np.datetime64]]
     written straight into the partitions' temporaries (in a second thread, while the
     next band is detected), which are renamed into place together at the end (a
     killed task leaves none of them). Returns ``{"written":
-    [...], "skipped": [...], "samples", "n_positive", "n_negative"}``.
+    [...], "skipped": [...], "samples", "n_positive", "n_negative", "phases"}``.
+    In a Dask worker the task keeps its freed memory while it runs
+    (:func:`ionoquake.scale.cluster.reused_heap`).
     """
+    with reused_heap():
+        return _detect_block(store, product, units, signatures, settings, indices, threads)
+
+
+def _detect_block(store: str, product: str, units: dict[str, list[np.datetime64]],
+                  signatures: dict[str, str], settings: DetectionSettings,
+                  indices: pd.DataFrame | None, threads: int) -> dict[str, Any]:
     root = output_root(store, product, settings)
     todo = {k: v for k, v in units.items()
             if stored_signature(output_partition(root, k)) != signatures[k]}
@@ -198,7 +213,7 @@ def detect_block(store: str, product: str, units: dict[str, list[np.datetime64]]
     last = max(v[-1] for v in todo.values())
     halo = preceding_days(settings.config.window_days)
     clock = time.perf_counter()
-    maps = read_span(store, product, first - halo * _DAY, last + _DAY)
+    maps = read_span(store, product, first - halo * _DAY, last + _DAY, variables=("tec",))
     if maps is None:
         return summary
     tec = maps["tec"].load()
@@ -211,7 +226,8 @@ def detect_block(store: str, product: str, units: dict[str, list[np.datetime64]]
         def opener(key: str) -> Callable[[], Path]:
             return lambda: stack.enter_context(atomic_path(output_partition(root, key)))
 
-        writers = {key: PartitionWriter(opener(key), tec["lat"], bands[0].stop)
+        prototypes: dict[str, dict[str, Any]] = {}  # array metadata shared by the writers
+        writers = {key: PartitionWriter(opener(key), tec["lat"], bands[0].stop, prototypes)
                    for key in todo}
 
         def write_band(found: xr.Dataset, band: slice) -> None:

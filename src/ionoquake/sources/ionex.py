@@ -10,9 +10,11 @@ and CODE's Klobuchar-style and predicted products. Files may be plain, ``.gz`` o
 
 The data records are parsed as the fixed-width ``I5`` fields the specification
 defines (16 per line), so values that run together (``1015710167``) read right.
-The body is parsed with vectorised numpy operations on the raw bytes; the header,
-a few dozen lines, line by line. Every structural check raises :class:`IonexError`
-naming the file and line.
+The body is read in one compiled pass (numba, :mod:`ionoquake.sources.ionex_kernel`)
+when it is well formed; otherwise, or without numba, with vectorised numpy operations
+on the raw bytes (the reference, which names the line of any error). The header, a
+few dozen to a few hundred lines, is read line by line (:mod:`.ionex_header`). Every
+structural check raises :class:`IonexError` naming the file and line.
 
 Units: TEC and RMS in TECU (1 TECU = 1e16 el/m²), heights in km, angles in degrees.
 Latitudes and longitudes are returned ascending whatever the file's step sign.
@@ -20,7 +22,6 @@ Latitudes and longitudes are returned ascending whatever the file's step sign.
 
 from __future__ import annotations
 
-import functools
 import os
 import re
 from pathlib import Path
@@ -39,6 +40,8 @@ from ionoquake.sources.ionex_header import (
     parse_epoch,
     parse_header,
     product_id,
+    row_records,
+    rows_text,
     split_label,
 )
 from ionoquake.sources.registry import register
@@ -91,16 +94,76 @@ def parse(data: bytes, name: str = "<bytes>") -> xr.Dataset:
     if header.map_dimension != 2 or header.hgt[0] != header.hgt[1]:
         raise IonexError(f"{name}: 3-D maps (MAP DIMENSION 3 / several heights) are not supported")
     body_line0 = data.count(b"\n", 0, end.start()) + 1
-    body = data[end.end():]
-    return _parse_body(body, header, name, body_line0)
+    return _parse_body(data, end.end(), header, name, body_line0)
 
 
-def _parse_body(body: bytes, hdr: IonexHeader, name: str, line0: int) -> xr.Dataset:
+def _parse_body(data: bytes, start: int, hdr: IonexHeader, name: str,
+                line0: int) -> xr.Dataset:
+    """The maps of the body ``data[start:]``, which begins at line ``line0 + 1``."""
+    def lineno(i: int | np.integer[Any]) -> int:
+        return int(i) + line0 + 1
+
+    scanned = _scan(np.frombuffer(data, np.uint8)[start:], hdr)  # (no copy of the body)
+    if scanned is not None:
+        scaled, kinds, mstart, times = scanned
+        _check_map_count(kinds, hdr, name)
+        check_values(scaled, kinds, mstart, name, lineno, _reversed_axes(hdr))
+        check_epochs(times, kinds, mstart, hdr, name, lineno)
+        return _dataset(scaled, times, kinds, hdr, name, ascending=True)
+    body = data[start:]
     try:
         return _parse_records(body, hdr, name, line0, robust=False)
     except IonexError:
         # Labels off column 61 (or a damaged file): look for records anywhere in a line.
         return _parse_records(body, hdr, name, line0, robust=True)
+
+
+def ionex_kernel() -> Any:
+    """:mod:`ionoquake.sources.ionex_kernel`, imported at the first file decoded.
+
+    It imports numba (when installed), which a process reading no IONEX file should not
+    pay for.
+    """
+    from ionoquake.sources import ionex_kernel as kernel
+
+    return kernel
+
+
+def _scan(body: np.ndarray, hdr: IonexHeader) -> tuple[np.ndarray, ...] | None:
+    """The maps of the body read by the compiled pass, or None (not compiled, or a body
+    it leaves to the numpy path): :func:`ionoquake.sources.ionex_kernel.read_maps`."""
+    reversed_axes = _reversed_axes(hdr)
+    if reversed_axes is None:
+        return None
+    grid_rows = rows_text(tuple(hdr.lat_values.tolist()), tuple(hdr.lon))
+    maps: tuple[np.ndarray, ...] | None = ionex_kernel().read_maps(body, hdr, grid_rows,
+                                                                   reversed_axes)
+    return maps
+
+
+
+
+def _reversed_axes(hdr: IonexHeader) -> tuple[bool, bool] | None:
+    """Whether the file's rows (latitudes) and columns (longitudes) run downwards.
+
+    The header grids are arithmetic progressions (:class:`IonexHeader` checks), so
+    the sign of the step says it, as :func:`_dataset` sorts them. None for a step so
+    small that the grid's values (to 1e-6 degree) repeat, which the compiled pass
+    leaves to the numpy path.
+    """
+    if any(0 < abs(step) < 1e-5 for step in (hdr.lat[2], hdr.lon[2])):
+        return None
+    return hdr.lat[2] < 0, hdr.lon[2] < 0
+
+
+def _check_map_count(kinds: np.ndarray, hdr: IonexHeader, name: str) -> None:
+    """At least one TEC map, and as many as ``# OF MAPS IN FILE`` says."""
+    n_tec = int(np.sum(kinds == "tec"))
+    if n_tec == 0:
+        raise IonexError(f"{name}: no TEC map in the file")
+    if hdr.n_maps is not None and n_tec != hdr.n_maps:
+        raise IonexError(f"{name}: header says {hdr.n_maps} maps (# OF MAPS IN FILE), "
+                         f"the file has {n_tec} TEC maps")
 
 
 def _locate_records(body: bytes, buf: np.ndarray, starts: np.ndarray, ends: np.ndarray,
@@ -175,12 +238,7 @@ def _parse_records(body: bytes, hdr: IonexHeader, name: str, line0: int,
     kinds = np.array(map_kinds)
     order = np.argsort(mstart, kind="stable")
     mstart, kinds = mstart[order], kinds[order]
-    n_tec = int(np.sum(kinds == "tec"))
-    if n_tec == 0:
-        raise IonexError(f"{name}: no TEC map in the file")
-    if hdr.n_maps is not None and n_tec != hdr.n_maps:
-        raise IonexError(f"{name}: header says {hdr.n_maps} maps (# OF MAPS IN FILE), "
-                         f"the file has {n_tec} TEC maps")
+    _check_map_count(kinds, hdr, name)
     epochs = find(b"EPOCH OF CURRENT MAP")
     lat_lines = find(b"LAT/LON1/LON2/DLON/H")
     exps = find(b"EXPONENT")
@@ -253,7 +311,7 @@ def _check_row_records(body: bytes, starts: np.ndarray, lat_lines: np.ndarray,
     buf = np.frombuffer(body, dtype=np.uint8)
     text = _gather(buf, starts[lat_lines] + 2, 24, 32).view("S24").ravel()
     expected_lon = np.array(hdr.lon)
-    formatted, fortran = _row_records(tuple(hdr.lat_values.tolist()), tuple(hdr.lon))
+    formatted, fortran = row_records(tuple(hdr.lat_values.tolist()), tuple(hdr.lon))
     repeats = len(lat_lines) // hdr.nlat
     if len(lat_lines) == repeats * hdr.nlat and bool(np.all(
             (text == np.tile(formatted, repeats)) | (text == np.tile(fortran, repeats)))):
@@ -291,31 +349,6 @@ def _gather(buf: np.ndarray, at: np.ndarray, width: int, fill: int) -> np.ndarra
     return np.ascontiguousarray(rows, dtype=np.uint8)
 
 
-@functools.lru_cache(maxsize=64)
-def _row_records(lats: tuple[float, ...], lon: tuple[float, ...]) -> tuple[np.ndarray, np.ndarray]:
-    """The LAT/LON1/LON2/DLON records of a grid as written with ``5F6.1`` (``S24``).
-
-    Twice: as Python formats them, and with Fortran's optional zero before the point
-    dropped (JPL writes the equator ``    .0``). Cached: a series has one grid.
-    """
-    formatted = np.array(["".join(f"{v:6.1f}" for v in (la, *lon[:3])) for la in lats],
-                         dtype="S24")
-    fortran = np.array(["".join(_f61_no_zero(v) for v in (la, *lon[:3])) for la in lats],
-                       dtype="S24")
-    formatted.flags.writeable = False
-    fortran.flags.writeable = False
-    return formatted, fortran
-
-
-def _f61_no_zero(value: float) -> str:
-    """``value`` as Fortran ``F6.1`` without the optional zero before the point (``  -.5``)."""
-    text = f"{value:6.1f}"
-    stripped = text.strip()
-    if stripped.startswith(("0.", "-0.")):
-        text = f"{stripped.replace('0.', '.', 1):>6s}"
-    return text
-
-
 def _read_fields(buf: np.ndarray, starts: np.ndarray, ends: np.ndarray, lat_lines: np.ndarray,
                  k: int, nlon: int, name: str, lineno: Any) -> np.ndarray:
     """Decode the ``I5`` value fields of every row at once (vectorised)."""
@@ -324,7 +357,7 @@ def _read_fields(buf: np.ndarray, starts: np.ndarray, ends: np.ndarray, lat_line
     last = (nlon - (k - 1) * FIELDS_PER_LINE) * FIELD_WIDTH
     layout = np.array([LINE_WIDTH] * (k - 1) + [last])
     # (lines longer than 80 characters take the general path below)
-    decoder = _compiled_decoder()
+    decoder = ionex_kernel().compiled("decode_rows")
     if decoder is not None:
         # One pass over the bytes, no temporaries; a bad field or line sends the file to
         # the numpy path below, which finds it and says where.
@@ -379,71 +412,6 @@ def _read_fields(buf: np.ndarray, starts: np.ndarray, ends: np.ndarray, lat_line
     return out
 
 
-def _decode_rows(buf: np.ndarray, starts: np.ndarray, ends: np.ndarray, k: int, nlon: int,
-                 out: np.ndarray) -> int:  # pragma: no cover - compiled by numba
-    """Decode the ``I5`` fields of the rows' data lines in one pass (numba source).
-
-    Line ``l`` of row ``r`` is ``buf[starts[r k + l]:ends[r k + l]]`` and holds
-    ``min(16, nlon - 16 l)`` fields, then blanks only (files that pad lines to 80
-    columns). A field is blanks, an optional minus sign, and one or more digits to its
-    end (a right-justified ``I5``, as the numpy path accepts). Returns -1, or the first
-    row that is not so (the numpy path then raises the error naming the line).
-    """
-    for r in range(out.shape[0]):
-        f = 0
-        for line in range(k):
-            pos = starts[r * k + line]
-            end = ends[r * k + line]
-            n_fields = min(FIELDS_PER_LINE, nlon - line * FIELDS_PER_LINE)
-            if pos + n_fields * FIELD_WIDTH > end:
-                return r
-            for i in range(n_fields):
-                p = pos + i * FIELD_WIDTH
-                j = 0
-                while j < FIELD_WIDTH and buf[p + j] == 32:
-                    j += 1
-                negative = j < FIELD_WIDTH and buf[p + j] == 45
-                if negative:
-                    j += 1
-                if j == FIELD_WIDTH:
-                    return r
-                value = 0
-                while j < FIELD_WIDTH:
-                    digit = np.int32(buf[p + j]) - 48
-                    if digit < 0 or digit > 9:
-                        return r
-                    value = value * 10 + int(digit)
-                    j += 1
-                out[r, f] = -value if negative else value
-                f += 1
-            for p in range(pos + n_fields * FIELD_WIDTH, end):
-                if buf[p] != 32:
-                    return r
-    return -1
-
-
-_DECODER: list[Any] = []
-
-
-def _compiled_decoder() -> Any:
-    """:func:`_decode_rows` compiled by numba (cached on disk), or None.
-
-    None when numba is not installed or ``IONOQUAKE_KERNEL=numpy`` (the numpy path, the
-    reference, is then used). numba is imported at the first IONEX file decoded, not
-    when this module is imported.
-    """
-    if os.environ.get("IONOQUAKE_KERNEL", "").strip().lower() == "numpy":
-        return None
-    if not _DECODER:
-        try:
-            import numba
-        except ImportError:
-            _DECODER.append(None)
-        else:
-            _DECODER.append(numba.njit(cache=True, nogil=True)(_decode_rows))
-    return _DECODER[0]
-
-
 def _raise_field_error(fields: np.ndarray, data_lines: np.ndarray, k: int, nlon: int,
                        name: str, lineno: Any) -> None:
     """Find the first bad field and raise an error naming its line."""
@@ -466,7 +434,9 @@ def _raise_field_error(fields: np.ndarray, data_lines: np.ndarray, k: int, nlon:
 
 
 def _dataset(values: np.ndarray, times: np.ndarray, kinds: np.ndarray, hdr: IonexHeader,
-             name: str) -> xr.Dataset:
+             name: str, ascending: bool = False) -> xr.Dataset:
+    """The Dataset of the maps ``values`` (in file order; their rows and columns as in the
+    file, or already sorted by latitude and longitude if ``ascending``)."""
     lat = hdr.lat_values
     lon = hdr.lon_values
     lat_order = np.argsort(lat)
@@ -479,8 +449,14 @@ def _dataset(values: np.ndarray, times: np.ndarray, kinds: np.ndarray, hdr: Ione
             continue
         t = times[sel]
         order = np.argsort(t, kind="stable")
-        v = values[np.flatnonzero(sel)[order]]
-        v = np.ascontiguousarray(v[:, _as_slice(lat_order)][:, :, _as_slice(lon_order)])
+        maps = np.flatnonzero(sel)[order]
+        if maps[-1] - maps[0] == len(maps) - 1 and bool(np.all(np.diff(maps) == 1)):
+            v = values[maps[0]:maps[-1] + 1]  # the usual case: a run of maps, in time order
+        else:
+            v = values[maps]
+        if not ascending:
+            v = v[:, _as_slice(lat_order)][:, :, _as_slice(lon_order)]
+        v = np.ascontiguousarray(v)
         if tec_times is None:
             tec_times = t[order]
         elif not np.array_equal(t[order], tec_times):

@@ -31,41 +31,68 @@ def header_epoch(text: str, label: str, name: str) -> np.datetime64 | None:
 
 
 def check_values(scaled: np.ndarray, kinds: np.ndarray, mstart: np.ndarray, name: str,
-                 lineno: Callable[[Any], int]) -> None:
-    """Every TEC and RMS value inside the physical range (NaN: no value)."""
+                 lineno: Callable[[Any], int],
+                 reversed_axes: tuple[bool, bool] | None = None) -> None:
+    """Every TEC and RMS value inside the physical range (NaN: no value).
+
+    One pass over all the maps; the error names the first map (in file order) with a
+    value outside the range, and the first such value in it, by its row and column in
+    the file. ``reversed_axes``: whether ``scaled`` has its rows, columns in the reverse
+    of the file's order (None: as in the file).
+    """
     low, high = TEC_RANGE_TECU
-    for m in np.flatnonzero((kinds == "tec") | (kinds == "rms")).tolist():
-        values = scaled[m]
-        with np.errstate(invalid="ignore"):
-            bad = ~(values >= low) & ~np.isnan(values) | (values > high)
-        if bad.any():
-            lat_row, lon_col = np.argwhere(bad)[0]
-            raise IonexError(
-                f"{where(name, lineno(mstart[m]))}{str(kinds[m]).upper()} map: value "
-                f"{values[lat_row, lon_col]:g} TECU (row {lat_row + 1}, value {lon_col + 1}) "
-                f"is outside the accepted range {low:g}..{high:g} TECU; 9999 in file units "
-                f"marks no value")
+    checked = np.flatnonzero((kinds == "tec") | (kinds == "rms"))
+    if not len(checked):
+        return
+    values = scaled if len(checked) == len(scaled) else scaled[checked]
+    with np.errstate(invalid="ignore"):
+        bad = (values < low) | (values > high)  # False for NaN
+    if not bad.any():
+        return
+    i = int(np.flatnonzero(bad.reshape(len(checked), -1).any(axis=1))[0])
+    m = int(checked[i])
+    rows, cols = reversed_axes or (False, False)
+    as_in_file = (slice(None, None, -1 if rows else 1), slice(None, None, -1 if cols else 1))
+    lat_row, lon_col = np.argwhere(bad[i][as_in_file])[0]
+    value = scaled[m][as_in_file][lat_row, lon_col]
+    raise IonexError(
+        f"{where(name, lineno(mstart[m]))}{str(kinds[m]).upper()} map: value "
+        f"{value:g} TECU (row {lat_row + 1}, value {lon_col + 1}) "
+        f"is outside the accepted range {low:g}..{high:g} TECU; 9999 in file units "
+        f"marks no value")
 
 
 def check_epochs(times: np.ndarray, kinds: np.ndarray, mstart: np.ndarray, hdr: IonexHeader,
                  name: str, lineno: Callable[[Any], int]) -> None:
-    """Map epochs strictly increasing, inside the header's span, and all of it covered."""
+    """Map epochs strictly increasing, inside the header's span, and all of it covered.
+
+    The error names the first map, in each kind's file order, that breaks a rule.
+    """
     first = header_epoch(hdr.first_epoch, "EPOCH OF FIRST MAP", name)
     last = header_epoch(hdr.last_epoch, "EPOCH OF LAST MAP", name)
     for kind in ("tec", "rms", "height"):
         sel = np.flatnonzero(kinds == kind)
         t = times[sel]
-        for i in range(len(t)):
-            at = where(name, lineno(mstart[sel[i]]))
-            if i and t[i] <= t[i - 1]:
-                what = "repeats" if t[i] == t[i - 1] else "comes before"
-                raise IonexError(f"{at}{kind.upper()} map at {_show(t[i])} {what} the previous "
-                                 f"one at {_show(t[i - 1])}; map epochs must be strictly "
-                                 "increasing")
-            if (first is not None and t[i] < first) or (last is not None and t[i] > last):
-                raise IonexError(f"{at}{kind.upper()} map at {_show(t[i])} is outside the "
-                                 f"file's span {_show(first)} .. {_show(last)} (EPOCH OF "
-                                 "FIRST MAP / EPOCH OF LAST MAP)")
+        backwards = np.zeros(len(t), dtype=bool)
+        backwards[1:] = t[1:] <= t[:-1]
+        outside = np.zeros(len(t), dtype=bool)
+        if first is not None:
+            outside |= t < first
+        if last is not None:
+            outside |= t > last
+        wrong = np.flatnonzero(backwards | outside)
+        if not len(wrong):
+            continue
+        i = int(wrong[0])
+        at = where(name, lineno(mstart[sel[i]]))
+        if backwards[i]:
+            what = "repeats" if t[i] == t[i - 1] else "comes before"
+            raise IonexError(f"{at}{kind.upper()} map at {_show(t[i])} {what} the previous "
+                             f"one at {_show(t[i - 1])}; map epochs must be strictly "
+                             "increasing")
+        raise IonexError(f"{at}{kind.upper()} map at {_show(t[i])} is outside the "
+                         f"file's span {_show(first)} .. {_show(last)} (EPOCH OF "
+                         "FIRST MAP / EPOCH OF LAST MAP)")
     tec = times[kinds == "tec"]
     if first is not None and tec[0] != first:
         raise IonexError(f"{name}: the first TEC map is at {_show(tec[0])}, the header's "

@@ -9,6 +9,7 @@ an unreadable grid, a grid whose steps do not divide its range -- is an error.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -201,14 +202,14 @@ def parse_header(text: str, name: str) -> IonexHeader:
                          "IONEX VERSION / TYPE")
     seen: set[str] = set()
     in_aux = False
+    skip_to = 0
     for n, line in enumerate(lines, start=1):
+        if n < skip_to:
+            continue
         # The bulk of a long header (comments, the DCB block) takes the short way.
         tail = line[60:].rstrip()
         if tail == "COMMENT":
             hdr.comments.append(line[:60].rstrip())
-            continue
-        if tail == "STATION / BIAS / RMS" and in_aux:
-            _apply(hdr, tail, line[:60], in_aux)
             continue
         if not line.strip():
             continue
@@ -220,6 +221,8 @@ def parse_header(text: str, name: str) -> IonexHeader:
         except ValueError as exc:
             raise IonexError(f"{where(name, n)}unreadable {label}: {exc}") from None
         seen.add(label)
+        if in_aux and label == "START OF AUX DATA":
+            skip_to = _aux_block(hdr, lines, n)
     for required in ("LAT1 / LAT2 / DLAT", "LON1 / LON2 / DLON", "HGT1 / HGT2 / DHGT"):
         if required not in seen:
             raise IonexError(f"{name}: header has no {required} record")
@@ -230,6 +233,52 @@ def parse_header(text: str, name: str) -> IonexHeader:
     return hdr
 
 
+_AUX_RECORDS = frozenset(["COMMENT", "PRN / BIAS / RMS", "STATION / BIAS / RMS"])
+
+
+def _aux_block(hdr: IonexHeader, lines: list[str], start: int) -> int:
+    """Read the AUX DATA block after line ``start`` (1-based) at once, if it is plain.
+
+    Plain: up to an ``END OF AUX DATA`` record, only COMMENT and PRN/STATION BIAS
+    records with their labels in column 61 (DCB blocks hundreds of lines long). Returns
+    the line of ``END OF AUX DATA`` for the caller to go on from, or ``start + 1`` when the
+    block is not plain or a record is unreadable: the caller then reads it line by line
+    (and says where a record is wrong).
+    """
+    tails = [line[60:].rstrip() for line in lines[start:]]
+    try:
+        n = tails.index("END OF AUX DATA")
+    except ValueError:
+        return start + 1
+    tails = tails[:n]
+    if not _AUX_RECORDS.issuperset(tails):
+        return start + 1
+    block = list(zip(lines[start:start + n], tails, strict=True))
+    try:
+        satellites = [_prn(line) for line, tail in block if tail == "PRN / BIAS / RMS"]
+        # (_station inline: a DCB block has hundreds of stations)
+        stations = [(name[-1] if (name := line[3:10].split()) else line[:60].split()[0])
+                    for line, tail in block if tail == "STATION / BIAS / RMS"]
+    except (IndexError, ValueError):
+        return start + 1
+    hdr.comments += [line[:60].rstrip() for line, tail in block if tail == "COMMENT"]
+    hdr.satellites += satellites
+    hdr.stations += stations
+    return start + n + 1
+
+
+def _prn(content: str) -> str:
+    """The satellite of a ``PRN / BIAS / RMS`` record (``G05``; a bare number is GPS)."""
+    prn = content[:6].strip()
+    return prn if prn[:1].isalpha() else f"G{int(prn):02d}"
+
+
+def _station(content: str) -> str:
+    """The station of a ``STATION / BIAS / RMS`` record (``3X,A4`` or the first word)."""
+    name = content[3:10].split()
+    return name[-1] if name else content.split()[0]
+
+
 def _apply(hdr: IonexHeader, label: str, c: str, in_aux: bool) -> bool:
     """Store one record's content in ``hdr``; return whether we are inside AUX DATA."""
     if label == "START OF AUX DATA":
@@ -237,10 +286,9 @@ def _apply(hdr: IonexHeader, label: str, c: str, in_aux: bool) -> bool:
     if label == "END OF AUX DATA":
         return False
     if label == "PRN / BIAS / RMS":
-        prn = c[:6].strip()
-        hdr.satellites.append(prn if prn[:1].isalpha() else f"G{int(prn):02d}")
+        hdr.satellites.append(_prn(c))
     elif label == "STATION / BIAS / RMS":
-        hdr.stations.append(c[3:10].split()[-1] if c[3:10].split() else c.split()[0])
+        hdr.stations.append(_station(c))
     elif in_aux:
         return True
     elif label == "IONEX VERSION / TYPE":
@@ -305,3 +353,40 @@ def parse_epoch(text: str, label: str, name: str, line: int | None = None) -> np
         raise IonexError(f"{where(name, line)}unreadable {label}: "
                          f"{text[:60].strip()!r}") from None
     return day + np.timedelta64(round((h * 3600 + mi * 60 + sec) * 1e9), "ns")
+
+
+@functools.lru_cache(maxsize=64)
+def row_records(lats: tuple[float, ...],
+                lon: tuple[float, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """The LAT/LON1/LON2/DLON records of a grid as written with ``5F6.1`` (``S24``).
+
+    Twice: as Python formats them, and with Fortran's optional zero before the point
+    dropped (JPL writes the equator ``    .0``). Cached: a series has one grid.
+    """
+    formatted = np.array(["".join(f"{v:6.1f}" for v in (la, *lon[:3])) for la in lats],
+                         dtype="S24")
+    fortran = np.array(["".join(_f61_no_zero(v) for v in (la, *lon[:3])) for la in lats],
+                       dtype="S24")
+    formatted.flags.writeable = False
+    fortran.flags.writeable = False
+    return formatted, fortran
+
+
+def _f61_no_zero(value: float) -> str:
+    """``value`` as Fortran ``F6.1`` without the optional zero before the point (``  -.5``)."""
+    text = f"{value:6.1f}"
+    stripped = text.strip()
+    if stripped.startswith(("0.", "-0.")):
+        text = f"{stripped.replace('0.', '.', 1):>6s}"
+    return text
+
+
+@functools.lru_cache(maxsize=64)
+def rows_text(lats: tuple[float, ...], lon: tuple[float, ...]) -> np.ndarray:
+    """The two spellings of the grid's LAT records (:func:`row_records`) as bytes
+    ``(2, nlat, 24)``."""
+    formatted, fortran = row_records(lats, lon)
+    out = np.stack([formatted.view(np.uint8).reshape(-1, 24),
+                    fortran.view(np.uint8).reshape(-1, 24)])
+    out.flags.writeable = False
+    return out

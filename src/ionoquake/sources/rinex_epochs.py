@@ -202,6 +202,13 @@ def satellite_names(prefix: np.ndarray, line: np.ndarray, path: Path, *, v2: boo
                     ) -> np.ndarray:
     """``(n, 3)`` bytes ``"G 5"``, ``"G05"``, ``" 5"`` (RINEX 2: blank system is GPS) ->
     ``"G05"`` strings; a malformed satellite raises naming its line."""
+    names, inverse = satellite_table(prefix, line, path, v2=v2)
+    return names[inverse]
+
+
+def satellite_table(prefix: np.ndarray, line: np.ndarray, path: Path, *, v2: bool,
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    """As :func:`satellite_names`, as the sorted distinct names and each row's index in them."""
     system = prefix[:, 0].copy()
     if v2:
         system[system == 32] = ord("G")
@@ -214,7 +221,15 @@ def satellite_names(prefix: np.ndarray, line: np.ndarray, path: Path, *, v2: boo
         sv = prefix[row].tobytes().decode("ascii", "replace")
         raise fail(path, int(line[row]), f"satellite {sv!r} is not a satellite number like 'G05'")
     prn = np.where(blank[:, 0], 0, digits[:, 0]) * 10 + digits[:, 1]
-    key = system.astype(np.int64) * 100 + prn
-    unique, inverse = np.unique(key, return_inverse=True)
+    return satellites_of_keys(system.astype(np.int64) * 100 + prn)
+
+
+def satellites_of_keys(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Satellite keys ``100 * ord(system) + prn`` (< 9100) -> the sorted distinct names
+    (``"G05"``) and each key's index in them (as ``np.unique``, without sorting)."""
+    present = np.zeros(9100, dtype=bool)
+    present[key] = True
+    unique = np.flatnonzero(present)
+    inverse = (np.cumsum(present) - 1)[key]
     names = np.array([f"{chr(k // 100)}{k % 100:02d}" for k in unique.tolist()], dtype="<U3")
-    return names[inverse]
+    return names, inverse

@@ -2,7 +2,11 @@
 
 Specifications: RINEX 2.11 (Gurtner & Estey 2007), RINEX 3.05 (IGS/RTCM-SC104 2020),
 Compact RINEX (Hatanaka 2008, GSI Journal 55). Files may be gzip (``.gz``) or Unix
-``compress`` (``.Z``); CRINEX is decoded with the ``hatanaka`` package.
+``compress`` (``.Z``). CRINEX is decoded straight to arrays by the compiled
+:mod:`~ionoquake.sources.crinex_kernel` (numba; 0.13 s instead of 0.9 s for the BELE
+day, ``benchmarks/bench_gnss.py``); the ``hatanaka`` package's crx2rnx followed by the
+text reader is the reference, the fallback (``IONOQUAKE_KERNEL=numpy``, no numba) and
+the path of every file the kernel does not vouch for, errors included.
 
 The result has **exactly the layout of** ``georinex.load(path)`` (georinex 1.16, default
 options), value for value: dimensions ``time`` (datetime64[ns], sorted) and ``sv``
@@ -36,7 +40,7 @@ and 2-6, when present).
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -44,15 +48,25 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
+from ionoquake.sources import crinex_kernel
+from ionoquake.sources.compression import read_bytes
 from ionoquake.sources.registry import register
-from ionoquake.sources.rinex_epochs import SYSTEMS_V2, ObsRecords, satellite_names, walk_v2, walk_v3
+from ionoquake.sources.rinex_epochs import (
+    SYSTEMS_V2,
+    ObsRecords,
+    satellite_table,
+    satellites_of_keys,
+    walk_v2,
+    walk_v3,
+)
 from ionoquake.sources.rinex_header import RinexHeader, check_obs_counts, parse_header
 from ionoquake.sources.rinex_text import (
+    CRINEX_LABEL,
     RinexError,
     byte_matrix,
     fixed_width_floats,
     is_crinex,
-    rinex_lines,
+    lines_of,
     sniff_rinex,
 )
 
@@ -71,24 +85,90 @@ def read(path: str | os.PathLike[str], *, indicators: bool = False) -> xr.Datase
     Raises :class:`RinexError` (an ``InputError``) naming the file and line for a
     truncated file, a header that is not RINEX observation data, unknown observation
     codes, an unparsable epoch line or a value that is not a number.
+
+    A Hatanaka-compressed file is decoded by the compiled
+    :mod:`~ionoquake.sources.crinex_kernel` when numba is available (and
+    ``IONOQUAKE_KERNEL`` is not ``numpy``); anything it does not vouch for, and every
+    error, goes through the reference path (``hatanaka``'s crx2rnx, then the text).
     """
     path = Path(path)
-    lines = rinex_lines(path)
+    raw = read_bytes(path)
+    if CRINEX_LABEL in raw[:200] and crinex_kernel.available():
+        fast = _read_crinex_fast(raw, path, indicators)
+        if fast is not None:
+            return fast
+    lines = lines_of(raw, path)
+    header = _checked_header(lines, path)
+    records = walk_v2(lines, header) if int(header.version) == 2 else walk_v3(lines, header)
+    return _finish(_assemble(records, header, indicators), header, records, crinex=is_crinex(path))
+
+
+def _checked_header(lines: list[bytes], path: Path) -> RinexHeader:
     header = parse_header(lines, path, expect="O")
     if header.version >= 4 or header.version < 2:
         raise RinexError(f"{path} line 1: RINEX observation version {header.version} is not "
                          "supported (2.10-3.05)")
     check_obs_counts(header)
-    major = int(header.version)
-    if major == 2 and "" not in header.obs_types:
+    if int(header.version) == 2 and "" not in header.obs_types:
         raise RinexError(f"{path} line {header.n_lines}: RINEX 2 header without "
                          "'# / TYPES OF OBSERV'")
-    records = walk_v2(lines, header) if major == 2 else walk_v3(lines, header)
-    ds = _assemble(records, header, indicators)
-    if major == 2:
+    return header
+
+
+def _finish(ds: xr.Dataset, header: RinexHeader, records: ObsRecords, *,
+            crinex: bool) -> xr.Dataset:
+    if int(header.version) == 2:
         ds = ds.dropna(dim="sv", how="all").dropna(dim="time", how="all")
-    ds.attrs = _attrs(ds, header, records, crinex=is_crinex(path))
+    ds.attrs = _attrs(ds, header, records, crinex=crinex)
     return ds
+
+
+def _read_crinex_fast(raw: bytes, path: Path, indicators: bool) -> xr.Dataset | None:
+    """The compiled CRINEX path, or None where the reference path must decide."""
+    body = crinex_kernel.decode(raw)
+    if body is None:
+        return None
+    try:
+        header = _checked_header(body.header_lines, path)
+    except RinexError:
+        return None  # the reference path raises it, after crx2rnx's own checks
+    if not _kernel_types_agree(header, body):
+        return None
+    times = body.epoch_ns.view("datetime64[ns]")
+    records = ObsRecords(clock_offsets=body.clock_offsets,
+                         power_failures=list(times[body.epoch_flag == 1]))
+    names, inverse = satellites_of_keys(body.sv)
+    keep = _known_systems(names, inverse, header, records)
+    values, flags, epoch = body.values, body.flags, body.epoch
+    if not keep.all():
+        values, flags, epoch = values[keep], flags[keep], epoch[keep]
+    sv_axis, row_sv = _kept(names, inverse, keep)
+    ds = _grid(sv_axis, row_sv, epoch, times, header, indicators,
+               _KernelColumns(values, flags))
+    return _finish(ds, header, records, crinex=True)
+
+
+class _KernelColumns:
+    """The decoded (record, field) arrays of the kernel, scattered by the kernel too."""
+
+    def __init__(self, values: np.ndarray, flags: np.ndarray) -> None:
+        self.values, self.flags = values, flags
+
+    def arrays(self, indicators: bool) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
+        if not indicators:
+            return self.values, None, None
+        return self.values, _digits(self.flags[:, 0::2]), _digits(self.flags[:, 1::2])
+
+
+def _kernel_types_agree(header: RinexHeader, body: crinex_kernel.CrinexBody) -> bool:
+    """The observation counts crx2rnx used (``atoi`` of the header) are the listed ones."""
+    return body.types == {system: len(codes) for system, codes in header.obs_types.items()}
+
+
+def _digits(chars: np.ndarray) -> np.ndarray:
+    """LLI/SSI characters as the text path reads them: the digit, NaN otherwise."""
+    c = chars.astype(np.float64) - 48.0
+    return np.where((c >= 0) & (c <= 9), c, np.nan)
 
 
 def _system_fields(header: RinexHeader, systems: np.ndarray,
@@ -103,6 +183,29 @@ def _system_fields(header: RinexHeader, systems: np.ndarray,
                                                                               order.index(s)))}
 
 
+def _known_systems(names: np.ndarray, inverse: np.ndarray, header: RinexHeader,
+                   records: ObsRecords) -> np.ndarray:
+    """Mask of the records of systems read (georinex's), noting the skipped systems."""
+    v2 = int(header.version) == 2
+    systems = names.view("<U1").reshape(-1, 3)[:, 0] if names.size else names.astype("<U1")
+    known = sorted(SYSTEMS_V2 if v2 and header.system == "M" else
+                   {header.system or "G"} if v2 else set(header.obs_types))
+    keep_name = np.isin(systems, known)
+    records.skipped_systems.update(systems[~keep_name].tolist())
+    return keep_name[inverse]
+
+
+def _kept(names: np.ndarray, inverse: np.ndarray,
+          keep: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct satellite names and row indices of the kept records."""
+    if keep.all():
+        return names, inverse
+    kept_name = np.zeros(names.size, dtype=bool)
+    kept_name[inverse[keep]] = True
+    renumber = np.cumsum(kept_name) - 1
+    return names[kept_name], renumber[inverse[keep]]
+
+
 def _assemble(records: ObsRecords, header: RinexHeader, indicators: bool) -> xr.Dataset:
     """Decode the numbers column by column and scatter them into (time, sv) arrays."""
     v2 = int(header.version) == 2
@@ -111,35 +214,76 @@ def _assemble(records: ObsRecords, header: RinexHeader, indicators: bool) -> xr.
     n_fields = max(len(codes) for codes in header.obs_types.values())
     width = 3 + (80 * -(-n_fields // 5) if v2 else 16 * n_fields)
     matrix = byte_matrix(records.text, width)
-    names = satellite_names(matrix[:, :3], line, header.path, v2=v2)
-    systems = names.view("<U1").reshape(-1, 3)[:, 0] if names.size else names.astype("<U1")
-    known = sorted(SYSTEMS_V2 if v2 and header.system == "M" else
-                   {header.system or "G"} if v2 else set(header.obs_types))
-    keep = np.isin(systems, known)
-    records.skipped_systems.update(systems[~keep].tolist())
-    matrix, names, systems, epoch, line = (matrix[keep], names[keep], systems[keep],
-                                           epoch[keep], line[keep])
-    times = np.array(records.times, dtype="datetime64[ns]")[epoch]
-    time_axis, row_time = np.unique(times, return_inverse=True)
-    sv_axis, row_sv = np.unique(names, return_inverse=True)
+    names, inverse = satellite_table(matrix[:, :3], line, header.path, v2=v2)
+    keep = _known_systems(names, inverse, header, records)
+    matrix, line = matrix[keep], line[keep]
+    decoded: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+
+    def column(k: int, lli_ssi: bool) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
+        if k not in decoded:
+            decoded[k] = _column(matrix, k, header, line, v2=v2)
+        return decoded[k]
+
+    times = np.array(records.times, dtype="datetime64[ns]")
+    return _grid(*_kept(names, inverse, keep), epoch[keep], times, header, indicators, column)
+
+
+Column = Callable[[int, bool], tuple[np.ndarray, "np.ndarray | None", "np.ndarray | None"]]
+
+
+def _grid(sv_axis: np.ndarray, row_sv: np.ndarray, epoch: np.ndarray, times: np.ndarray,
+          header: RinexHeader, indicators: bool, column: Column | _KernelColumns) -> xr.Dataset:
+    """Scatter the records (satellite ``sv_axis[row_sv]``, epoch ``times[epoch]``) into
+    (time, sv) arrays; ``column(k, indicators)`` gives value, LLI and SSI of observation
+    ``k`` (LLI/SSI may be None when ``indicators`` is false), or the kernel's arrays."""
+    systems = sv_axis.view("<U1").reshape(-1, 3)[:, 0][row_sv] if sv_axis.size else \
+        sv_axis.astype("<U1")
+    time_axis, row_time = _time_axis(times, epoch)
     shape = (time_axis.size, sv_axis.size)
-    data: dict[str, np.ndarray] = {}
-    decoded: dict[int, tuple[np.ndarray, ...]] = {}
-    for system, codes in _system_fields(header, systems, epoch).items():
-        rows = np.flatnonzero(systems == system)
+    flat_index = row_time * shape[1] + row_sv
+    fields = _system_fields(header, systems, epoch)
+    # variable names in order of first appearance, and their slot per (system, field, kind)
+    slots: dict[str, int] = {}
+    table = np.full((len(fields), max([len(c) for c in fields.values()] or [0]), 3), -1,
+                    dtype=np.int64)
+    for s, codes in enumerate(fields.values()):
         for k, code in enumerate(codes):
-            if k not in decoded:
-                decoded[k] = _column(matrix, k, header, line, v2=v2)
-            value, lli, ssi = decoded[k]
-            columns = [(code, value)]
+            kinds = [("", 0)]
             if indicators:
-                columns += [(code + "lli", lli)] if code[0] == "L" else []
-                columns += [(code + "ssi", ssi)]
-            for name, values in columns:
-                out = data.setdefault(name, np.full(shape, np.nan))
-                out[row_time[rows], row_sv[rows]] = values[rows]
-    return xr.Dataset({name: (("time", "sv"), values) for name, values in data.items()},
+                kinds += [("lli", 1)] if code[0] == "L" else []
+                kinds += [("ssi", 2)]
+            for suffix, kind in kinds:
+                table[s, k, kind] = slots.setdefault(code + suffix, len(slots))
+    block = np.full((len(slots), *shape), np.nan)
+    if isinstance(column, _KernelColumns):
+        system_id = np.full(systems.size, -1, dtype=np.int64)
+        for s, system in enumerate(fields):
+            system_id[systems == system] = s
+        flat = block.reshape(len(slots), shape[0] * shape[1])
+        for kind, values in enumerate(column.arrays(indicators)):
+            if values is not None and block.size:
+                crinex_kernel.scatter(flat, table[:, :, kind], system_id, flat_index, values)
+    else:
+        for s, (system, codes) in enumerate(fields.items()):
+            rows = np.flatnonzero(systems == system)
+            where = flat_index[rows]
+            for k in range(len(codes)):
+                for kind, values in enumerate(column(k, indicators)):
+                    if table[s, k, kind] >= 0 and values is not None:
+                        block[table[s, k, kind]].reshape(-1)[where] = values[rows]
+    return xr.Dataset({name: (("time", "sv"), block[slot]) for name, slot in slots.items()},
                       coords={"time": time_axis, "sv": sv_axis.tolist()})
+
+
+def _time_axis(times: np.ndarray, epoch: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The sorted distinct times of the records and each record's index in them
+    (``np.unique``; without sorting when the epochs are in strictly increasing order)."""
+    if times.size > 1 and not (times[1:] > times[:-1]).all():
+        axis, inverse = np.unique(times[epoch], return_inverse=True)
+        return axis, inverse.reshape(-1).astype(np.int64)
+    used = np.zeros(times.size, dtype=bool)
+    used[epoch] = True
+    return times[used], (np.cumsum(used) - 1)[epoch]
 
 
 def _column(matrix: np.ndarray, k: int, header: RinexHeader, line: np.ndarray, *,
@@ -264,18 +408,19 @@ def dual_frequency_pairs(ds: xr.Dataset) -> list[BandPair]:
     single-frequency: no dual-frequency TEC can be formed from it.
     """
     systems = np.array([str(s)[:1] for s in ds.sv.values], dtype="<U1")
+    seen = _SatellitesWithData(ds)
     out: list[BandPair] = []
     for system in sorted(set(systems.tolist())):
         mask = systems == system
         bands: dict[str, tuple[str, str | None]] = {}
         for band in "123456789":
-            phase = _best(ds, mask, [n for n in ds.data_vars if _is(n, "L", band)])
+            phase = _best(seen, mask, [n for n in ds.data_vars if _is(n, "L", band)])
             if phase is None:
                 continue
             attribute = str(phase)[2:3]
             codes = [n for n in ds.data_vars if _is(n, "C", band) or _is(n, "P", band)]
             same = [c for c in codes if str(c)[2:3] == attribute]
-            code = _best(ds, mask, same) or _best(ds, mask, codes)
+            code = _best(seen, mask, same) or _best(seen, mask, codes)
             bands[band] = (phase, code)
         for band1, band2 in TEC_BANDS.get(system, ()):
             if band1 in bands and band2 in bands:
@@ -289,7 +434,20 @@ def _is(name: object, kind: str, band: str) -> bool:
     return len(text) in (2, 3) and text[0] == kind and text[1] == band
 
 
-def _best(ds: xr.Dataset, mask: np.ndarray, names: Sequence[object]) -> str | None:
+class _SatellitesWithData:
+    """Per variable of ``ds``, which satellites have a value at some epoch (computed once)."""
+
+    def __init__(self, ds: xr.Dataset) -> None:
+        self.ds = ds
+        self.cache: dict[str, np.ndarray] = {}
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        if name not in self.cache:
+            self.cache[name] = ~np.isnan(self.ds[name].values).all(axis=0)
+        return self.cache[name]
+
+
+def _best(seen: _SatellitesWithData, mask: np.ndarray, names: Sequence[object]) -> str | None:
     """The name with data for the satellites in ``mask``: RINEX 2 ``P`` first, then by
     RINEX 3 attribute preference."""
     def rank(name: object) -> tuple[int, int]:
@@ -298,7 +456,7 @@ def _best(ds: xr.Dataset, mask: np.ndarray, names: Sequence[object]) -> str | No
         return (0 if text[0] == "P" else 1,
                 _ATTRIBUTE_ORDER.find(attribute) if attribute else 0)
     for name in sorted(names, key=rank):
-        if np.isfinite(ds[name].values[:, mask]).any():
+        if seen[str(name)][mask].any():
             return str(name)
     return None
 

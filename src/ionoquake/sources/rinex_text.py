@@ -55,7 +55,11 @@ def is_crinex(path: Path) -> bool:
 def rinex_lines(path: str | PathLike[str]) -> list[bytes]:
     """The lines of a RINEX/CRINEX/SP3 file, decompressed, without line ends."""
     path = Path(path)
-    raw = _read_bytes(path)
+    return lines_of(_read_bytes(path), path)
+
+
+def lines_of(raw: bytes, path: Path) -> list[bytes]:
+    """The lines of the (gzip/Z-decompressed) content ``raw`` of ``path``, CRINEX decoded."""
     if CRINEX_LABEL in raw[:200]:
         raw = _crx2rnx(raw, path)
     if b"\r" in raw:
