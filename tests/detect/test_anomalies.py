@@ -7,10 +7,16 @@ import numpy as np
 import pandas as pd
 import pytest
 import xarray as xr
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
 
+from ionoquake.detect import background_kernel
 from ionoquake.detect.anomalies import anomaly_arrays, detect_anomalies
+from ionoquake.detect.background import BackgroundConfig
 from ionoquake.detect.quiet import QuietRules, classify
 from ionoquake.sources import indices as index_reader
+from tests.detect import test_background_kernel as kernel_tests
 from tests.detect.jpl_maps import CELESTRAK, jpl_maps
 
 KP_ONLY = QuietRules(dst_min_nT=None)  # the CelesTrak file has no Dst
@@ -112,3 +118,89 @@ def test_no_flag_without_a_background(jpl_anomalies: xr.Dataset) -> None:
     assert first["dtec"].isnull().all()
     assert not first["positive"].any() and not first["negative"].any()
     assert jpl_anomalies.attrs["n_without_background"] == 180 * 71 * 73
+
+
+# ------------------------------------------------------------ compiled pass = numpy path
+def both_anomaly_paths(maps: xr.Dataset | xr.DataArray, config: BackgroundConfig,
+                       monkeypatch: pytest.MonkeyPatch, **kwargs: object
+                       ) -> tuple[xr.Dataset, xr.Dataset]:
+    """(numpy path, fused compiled pass) of detect_anomalies on the same maps."""
+    monkeypatch.setenv(background_kernel.ENV, "numpy")
+    reference = detect_anomalies(maps, config, **kwargs)  # type: ignore[arg-type]
+    monkeypatch.setenv(background_kernel.ENV, "numba")
+    compiled = detect_anomalies(maps, config, **kwargs)  # type: ignore[arg-type]
+    return reference, compiled
+
+
+def assert_same_bits(reference: xr.Dataset, compiled: xr.Dataset) -> None:
+    xr.testing.assert_identical(reference, compiled)  # names, order-free values, attrs
+    assert list(reference.data_vars) == list(compiled.data_vars)
+    for name, value in reference.data_vars.items():
+        assert compiled[name].dtype == value.dtype, name
+        assert compiled[name].values.tobytes() == value.values.tobytes(), name
+
+
+needs_numba = pytest.mark.skipif(background_kernel.numba is None, reason="numba not installed")
+
+
+@needs_numba
+@pytest.mark.parametrize("config", [
+    BackgroundConfig(),  # Liu et al. (2004): N = 15, quartile bounds, k = 1.5
+    BackgroundConfig(form="iqr", min_days=5),
+    BackgroundConfig(form="sigma", min_days=3),
+    BackgroundConfig(window_days=27, quantile_method="hazen", min_days=4, k=2.0),
+], ids=["liu", "iqr", "sigma", "27-hazen"])
+def test_the_fused_pass_equals_the_numpy_path_on_the_real_cube(
+        config: BackgroundConfig, kp_table: pd.DataFrame,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    reference, compiled = both_anomaly_paths(jpl_maps(), config, monkeypatch,
+                                             indices=kp_table, rules=KP_ONLY)
+    assert_same_bits(reference, compiled)
+    assert reference.attrs["n_positive"] > 1000 and reference.attrs["n_negative"] > 1000
+
+
+@needs_numba
+def test_the_fused_pass_equals_the_numpy_path_with_holes_and_missing_maps(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    maps = jpl_maps()["tec"].isel(lat=slice(20, 40)).copy(deep=True)
+    rng = np.random.default_rng(7)
+    maps.values[rng.random(maps.shape) < 0.15] = np.nan
+    # Maps missing (an incomplete day layout: the kernel's cube has empty slots, whose
+    # products are not part of the output nor of the counts).
+    keep = np.ones(maps.sizes["time"], bool)
+    keep[[5, 200, 201, 202, 400]] = False
+    keep[300:320] = False
+    maps = maps.isel(time=keep)
+    # A cell exactly on a zero-width band (TEC constant): severity 0, not NaN.
+    maps.values[:, 0, 0] = 25.0
+    reference, compiled = both_anomaly_paths(maps, BackgroundConfig(min_days=6), monkeypatch,
+                                             tolerance_tecu=0.05)
+    assert_same_bits(reference, compiled)
+    assert (compiled["severity"].values[200:, 0, 0] == 0).all()
+    expected = int(np.isnan(compiled["dtec"].values).sum())
+    assert compiled.attrs["n_without_background"] == expected
+
+
+@needs_numba
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(config=kernel_tests.configs,
+       cube=hnp.arrays(np.float32, st.tuples(st.integers(1, 30), st.integers(1, 3),
+                                             st.integers(1, 30)), elements=kernel_tests.values),
+       tolerance=st.sampled_from([0.0, 1e-3, 0.5]))
+def test_the_fused_pass_equals_the_numpy_path_on_generated_maps(
+        config: BackgroundConfig, cube: np.ndarray, tolerance: float) -> None:
+    n_days, n_slots, n_cells = cube.shape
+    step = 24 // n_slots  # n_slots epochs a day, on the hour
+    times = pd.DatetimeIndex([pd.Timestamp("2020-01-01") + pd.Timedelta(days=d, hours=s * step)
+                              for d in range(n_days) for s in range(n_slots)])
+    maps = xr.DataArray(cube.reshape(n_days * n_slots, n_cells), dims=("time", "cell"),
+                        coords={"time": times}, attrs={"units": "TECU"})
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        reference, compiled = both_anomaly_paths(maps, config, monkeypatch,
+                                                 tolerance_tecu=tolerance, workers=1)
+    assert reference.attrs == compiled.attrs
+    for name, value in reference.data_vars.items():
+        # Equal as numbers, NaN where NaN (NaN payloads and the sign of a zero may differ
+        # where a window holds -0.0 and 0.0, as test_background_kernel allows).
+        assert np.array_equal(compiled[name].values, value.values,
+                              equal_nan=value.dtype.kind == "f"), name

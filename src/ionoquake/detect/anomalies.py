@@ -15,6 +15,11 @@ For each map cell and epoch, from the background of :mod:`ionoquake.detect.backg
 * ``geomag``: the quiet/disturbed/unknown class of each epoch
   (:mod:`ionoquake.detect.quiet`), carried along so that disturbed epochs are
   marked, never dropped. Without an index table every epoch is ``unknown``.
+
+:func:`anomaly_arrays` (numpy, float32) is the reference for the products. With numba
+installed :func:`detect_anomalies` makes the background, bounds and products in one
+compiled pass (:func:`ionoquake.detect.background_kernel.anomaly_kernel`), the same bits;
+``IONOQUAKE_KERNEL=numpy`` forces the numpy path.
 """
 
 from __future__ import annotations
@@ -29,7 +34,18 @@ import numpy.typing as npt
 import pandas as pd
 import xarray as xr
 
-from ionoquake.detect.background import DEFAULT_CONFIG, BackgroundConfig, running_bounds
+from ionoquake.detect.background import (
+    DEFAULT_CONFIG,
+    BackgroundConfig,
+    batcher_network,
+    bounds_dataset,
+    compiled_kernel_wanted,
+    day_layout,
+    quartile_tables,
+    running_bounds,
+    series_of,
+    to_day_cube,
+)
 from ionoquake.detect.quiet import CLASSES, QuietRules, classify
 
 #: Quiet-time rules by default: Kp <= 3 and Dst >= -30 nT over 24 h (detect/quiet.py).
@@ -37,6 +53,13 @@ DEFAULT_RULES = QuietRules()
 
 #: Values within this distance of a bound count as on the bound (TECU); see module docstring.
 ON_BOUND_TOLERANCE_TECU = 1e-3
+#: Units (None: a flag) and long name of each anomaly product.
+PRODUCT_META: dict[str, tuple[str | None, str]] = {
+    "dtec": ("TECU", "TEC minus background"),
+    "dtec_percent": ("%", "TEC minus background, relative to background"),
+    "severity": ("1", "TEC minus background in units of the bound distance"),
+    "positive": (None, "TEC above the upper bound"),
+    "negative": (None, "TEC below the lower bound")}
 GEOMAG_FLAGS = {"flag_values": np.arange(len(CLASSES), dtype=np.int8),
                 "flag_meanings": " ".join(CLASSES)}
 
@@ -130,30 +153,65 @@ def detect_anomalies(maps: xr.Dataset | xr.DataArray, config: BackgroundConfig =
     """
     da = maps["tec"] if isinstance(maps, xr.Dataset) else maps
     da = da.transpose("time", ...)
-    bg = running_bounds(da, config, workers=workers)
-    products = anomaly_arrays(da.values, bg["background"].values, bg["lower"].values,
-                              bg["upper"].values, tolerance_tecu, workers)
-    meta = {"dtec": ("TECU", "TEC minus background"),
-            "dtec_percent": ("%", "TEC minus background, relative to background"),
-            "severity": ("1", "TEC minus background in units of the bound distance"),
-            "positive": (None, "TEC above the upper bound"),
-            "negative": (None, "TEC below the lower bound")}
-    ds = bg.copy()
-    ds["tec"] = da.astype(np.float32)
-    for name, value in products.items():
-        units, long_name = meta[name]
-        var_attrs = {"long_name": long_name, **({"units": units} if units else {})}
-        ds[name] = (da.dims, value, var_attrs)
+    if compiled_kernel_wanted():
+        ds, counts = _fused_anomalies(da, config, tolerance_tecu, workers)
+    else:
+        bg = running_bounds(da, config, workers=workers)
+        products = anomaly_arrays(da.values, bg["background"].values, bg["lower"].values,
+                                  bg["upper"].values, tolerance_tecu, workers)
+        ds = bg.copy()
+        ds["tec"] = da.astype(np.float32)
+        for name, value in products.items():
+            ds[name] = (da.dims, value, _product_attrs(name))
+        counts = {"n_positive": int(products["positive"].sum()),
+                  "n_negative": int(products["negative"].sum()),
+                  "n_without_background": int(np.isnan(products["dtec"]).sum())}
     ds["geomag"] = geomagnetic_state(da["time"].values, indices, rules)
     attrs: dict[str, Any] = dict(maps.attrs)
-    attrs.update(bg.attrs)
+    attrs.update(ds.attrs)  # the background configuration
     attrs.update(
         anomaly_method="Liu et al. (2004) running background; strict inequalities",
-        anomaly_tolerance_tecu=tolerance_tecu,
-        n_positive=int(products["positive"].sum()), n_negative=int(products["negative"].sum()),
-        n_without_background=int(np.isnan(products["dtec"]).sum()))
+        anomaly_tolerance_tecu=tolerance_tecu, **counts)
     ds.attrs = {k: v for k, v in attrs.items() if k != "gaps" or v}
     return ds
+
+
+def _product_attrs(name: str) -> dict[str, str]:
+    units, long_name = PRODUCT_META[name]
+    return {"long_name": long_name, **({"units": units} if units else {})}
+
+
+def _fused_anomalies(da: xr.DataArray, config: BackgroundConfig, tolerance_tecu: float,
+                     workers: int | None) -> tuple[xr.Dataset, dict[str, int]]:
+    """The Dataset of :func:`detect_anomalies` (without ``geomag``) from the compiled kernel.
+
+    One pass of :func:`ionoquake.detect.background_kernel.anomaly_kernel` makes the
+    background, bounds and products, bit for bit those of the numpy path (which runs
+    :func:`~ionoquake.detect.background.running_bounds`, then :func:`anomaly_arrays`).
+    """
+    # Imported here, not with this module: numba's import costs ~0.2 s (see background.py).
+    from ionoquake.detect import background_kernel
+
+    layout = day_layout(da["time"].values)
+    cube = to_day_cube(np.asarray(da.values), layout)
+    window = config.window_days
+    found, counts = background_kernel.anomaly_kernel(
+        cube.reshape(cube.shape[0], -1), window, config.form, config.k_value,
+        config.min_valid_days, batcher_network(window),
+        quartile_tables(window, config.quantile_method), tolerance_tecu, threads=workers)
+    found = {name: value.reshape(cube.shape) for name, value in found.items()}
+    products = background_kernel.PRODUCTS
+    ds = bounds_dataset(da, layout, {k: v for k, v in found.items() if k not in products},
+                        config)
+    ds["tec"] = xr.DataArray(series_of(found["tec"], layout, da.shape), coords=da.coords,
+                             dims=da.dims, name=da.name, attrs=dict(da.attrs))
+    for name in products[1:]:
+        ds[name] = (da.dims, series_of(found[name], layout, da.shape), _product_attrs(name))
+    if not layout.is_complete:  # the kernel counted the cube's empty slots too
+        counts = {"n_positive": int(np.count_nonzero(ds["positive"].values)),
+                  "n_negative": int(np.count_nonzero(ds["negative"].values)),
+                  "n_without_background": int(np.count_nonzero(np.isnan(ds["dtec"].values)))}
+    return ds, counts
 
 
 def flag_counts(anomalies: xr.Dataset) -> pd.DataFrame:

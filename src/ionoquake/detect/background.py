@@ -471,25 +471,38 @@ def running_bounds(tec: xr.DataArray | xr.Dataset, config: BackgroundConfig = DE
     >>> float(running_bounds(da, BackgroundConfig(window_days=4))["background"][4])
     1.5
     """
+    da = time_first(tec)
+    layout = day_layout(da["time"].values)
+    cube = to_day_cube(np.asarray(da.values), layout)
+    return bounds_dataset(da, layout, running_statistics(cube, config, workers=workers), config)
+
+
+def time_first(tec: xr.DataArray | xr.Dataset) -> xr.DataArray:
+    """The TEC DataArray (a Dataset's ``tec``) with ``time`` as its first dimension."""
     da = tec["tec"] if isinstance(tec, xr.Dataset) else tec
     if "time" not in da.dims:
         raise BackgroundError("TEC has no 'time' dimension")
-    da = da.transpose("time", ...)
-    layout = day_layout(da["time"].values)
-    cube = to_day_cube(np.asarray(da.values), layout)
-    stats = running_statistics(cube, config, workers=workers)
+    return da.transpose("time", ...)
+
+
+def series_of(value: npt.NDArray[Any], layout: DayLayout,
+              shape: tuple[int, ...]) -> npt.NDArray[Any]:
+    """A ``(day, epoch of day, ...)`` array back on the time axis, shaped ``shape``."""
+    return (value if layout.is_complete else value[layout.day, layout.slot]).reshape(shape)
+
+
+def bounds_dataset(da: xr.DataArray, layout: DayLayout, stats: dict[str, npt.NDArray[Any]],
+                   config: BackgroundConfig) -> xr.Dataset:
+    """The Dataset of :func:`running_bounds` from the statistics of ``da``'s day cube."""
     units = {"units": da.attrs.get("units", "TECU")}
     names = {"background": "running median" if config.form != "sigma" else "running mean",
              "lower": "lower bound", "upper": "upper bound", "lq": "lower quartile",
              "uq": "upper quartile", "sigma": "standard deviation (ddof=1)"}
     data_vars = {}
-    complete = layout.is_complete
     for name, value in stats.items():
-        series = (value if complete else value[layout.day, layout.slot]).reshape(da.shape)
         attrs = ({"long_name": "valid reference days"} if name == "n_ref"
                  else {**units, "long_name": names[name]})
-        data_vars[name] = (da.dims, series, attrs)
+        data_vars[name] = (da.dims, series_of(value, layout, da.shape), attrs)
     ds = xr.Dataset(data_vars, coords=da.coords)
     ds.attrs.update(config.to_attrs())
     return ds
-
