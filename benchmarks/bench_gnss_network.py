@@ -22,7 +22,9 @@ worker processes (without Dask's ``MALLOC_TRIM_THRESHOLD_`` and statistical prof
 that a task runs as in the single process: :data:`WORKER_SETTINGS`; ``--dask-defaults``
 keeps them); the cluster's clock stops when every receiver is done on the workers, and
 the time to gather the results to the client (to compare them) is printed beside it, with
-the speed-up including it. The results are compared value for value, the time per
+the speed-up including it; beside it, two plain processes (no Dask) doing half the
+receivers each give this machine's ceiling for the work (its two cores do not each run
+as fast with the other busy). The results are compared value for value, the time per
 receiver printed with its read / slant TEC / detrend parts, each worker's first task
 beside its median task, and the network day extrapolated to 1,300 receivers (the
 per-receiver cost is flat; the once-per-network orbits added). Targets of issue I:
@@ -37,6 +39,7 @@ import argparse
 import time
 import warnings
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import xarray as xr
@@ -145,6 +148,36 @@ def on_cluster(n: int, orbits: OrbitCache, biases: NetworkBiases, workers: int,
         return out, t_done, t_scatter, time.perf_counter() - t0
 
 
+_POOL: tuple[OrbitCache, NetworkBiases] | None = None
+
+
+def _pool_init(orbits: OrbitCache, biases: NetworkBiases, ready: Any) -> None:
+    global _POOL
+    _POOL = (orbits, biases)
+    warm()
+    ready.wait()
+
+
+def _pool_work(i: int) -> float:
+    assert _POOL is not None
+    return sum(one_receiver(i, *_POOL)[1])
+
+
+def two_processes(n: int, orbits: OrbitCache, biases: NetworkBiases) -> float:
+    """The machine's ceiling for this work without Dask: two plain processes started
+    side by side (multiprocessing, spawned, warmed up as the workers are), half of the
+    receivers each; the wall time until both are done."""
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("spawn")
+    ready = ctx.Barrier(3)
+    with ctx.Pool(2, initializer=_pool_init, initargs=(orbits, biases, ready)) as pool:
+        ready.wait()
+        t0 = time.perf_counter()
+        pool.map(_pool_work, range(n), chunksize=-(-n // 2))
+        return time.perf_counter() - t0
+
+
 def _parts(results: list[Timed]) -> str:
     read, tec, dtr = (float(np.mean([r[1][k] for r in results])) for k in range(3))
     return (f"read {read:.3f} s + slant TEC {tec:.3f} s + detrend {dtr:.3f} s "
@@ -205,6 +238,11 @@ def main() -> None:
           f"{t_local / (t_cluster + t_gather):.2f}× with the gathering); "
           f"{GEONET_RECEIVERS} receivers ≈ "
           f"{(t_once + t_scatter + t_cluster / n * GEONET_RECEIVERS) / 60:.1f} min")
+    if args.workers == 2:
+        t_two = two_processes(n, orbits, biases)
+        print(f"  this machine's ceiling for the work: two plain processes side by side "
+              f"(no Dask), half the receivers each: {t_two:.1f} s, {t_local / t_two:.2f}×; "
+              f"the Dask path reaches {t_two / t_cluster:.0%} of it")
     setting = ("Dask's defaults (MALLOC_TRIM_THRESHOLD_=65536, profiler on)"
                if args.dask_defaults else "no MALLOC_TRIM_THRESHOLD_, no profiler")
     print(f"  workers with {setting}; per worker (s per receiver, read + slant TEC + "
