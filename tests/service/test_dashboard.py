@@ -8,11 +8,6 @@ on and click a pass; screenshots must not be blank.
 
 from __future__ import annotations
 
-import os
-import shutil
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -24,19 +19,12 @@ from ionoquake.pipeline.sync import sync_database
 from ionoquake.store import database, maps
 from ionoquake.store.catalogs import ingest_files
 from ionoquake.store.tles import ingest_tle_files
-
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+from tests.service.live import not_blank, serve
 
 
 @pytest.fixture(scope="module")
 def server(bundled_data: Path, shared_data: Path,
            tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    uvicorn = pytest.importorskip("uvicorn")
-    from ionoquake.service.api import create_app
-    from ionoquake.service.settings import Settings
-
     root = tmp_path_factory.mktemp("dash")
     files = sorted((bundled_data / "ionex/jpl_2000326-2001014").glob("*.gz"),
                    key=lambda p: (p.name[9:11] != "00", p.name[4:7]))  # 2000 first, by day
@@ -90,33 +78,8 @@ def server(bundled_data: Path, shared_data: Path,
                "horizon_days": 1.0, "config": '{"learning_days": 60, "grid": {"step_deg": 2.0}}',
                "inputs_sha256": "0" * 64}))
     sync_forecasts(engine, root)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    config = uvicorn.Config(create_app(Settings(root, database.database_url(root))),
-                            host="127.0.0.1", port=port, log_level="warning")
-    srv = uvicorn.Server(config)
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not srv.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(timeout=10)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    if not Path(CHROMIUM).exists():
-        if os.environ.get("CI"):
-            pytest.fail("CI must run the browser tests: Debian's chromium is not installed")
-        pytest.skip("Debian's chromium is not installed (scripts/system-deps.sh)")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
-        yield b
-        b.close()
+    with serve(root) as url:
+        yield url
 
 
 def _m7_between(start: str, end: str) -> int:
@@ -129,15 +92,6 @@ def _m7_between(start: str, end: str) -> int:
     t = pd.to_datetime(cat["time"], utc=True)
     return int(((t >= pd.Timestamp(start, tz="UTC")) & (t <= pd.Timestamp(end, tz="UTC"))
                 & (cat["mag"] >= 6)).sum())
-
-
-def _not_blank(png: bytes) -> float:
-    import io
-
-    import matplotlib.image
-
-    pixels = matplotlib.image.imread(io.BytesIO(png), format="png")
-    return float(np.std(pixels[..., :3]))
 
 
 def test_map_then_event_page(server: str, browser: object, tmp_path: Path) -> None:
@@ -155,7 +109,7 @@ def test_map_then_event_page(server: str, browser: object, tmp_path: Path) -> No
     assert "epoch" in page.locator("#epoch-label").inner_text()
     assert "preparation zone" in page.locator("#events-legend").inner_text()
     shot = page.screenshot(path=str(tmp_path / "map.png"))
-    assert _not_blank(shot) > 0.05
+    assert not_blank(shot) > 0.05
     assert page.locator("path.leaflet-interactive").count() > 0  # epicentre markers drawn
     clusters = page.locator("#cluster-info").inner_text()
     assert clusters.startswith("1 anomaly clusters (≥ 20 cell-epochs) active at this epoch")
@@ -175,16 +129,16 @@ def test_map_then_event_page(server: str, browser: object, tmp_path: Path) -> No
     page.eval_on_selector("#epoch", "e => { e.value = '0'; e.dispatchEvent(new Event('change')); }")
     page.wait_for_function(f"document.querySelectorAll('#events li.event').length === "
                            f"{_m7_between('2000-12-20T01:00', '2001-01-29T01:00')}")
-    assert _not_blank(page.screenshot(path=str(tmp_path / "dtec.png"))) > 0.05
+    assert not_blank(page.screenshot(path=str(tmp_path / "dtec.png"))) > 0.05
     page.locator("li.event[data-id='usp000a7m5']").click()
     page.wait_for_url("**/event.html?id=usp000a7m5")
     page.wait_for_selector("body[data-chart='drawn']", timeout=30_000)
     assert "El Salvador" in page.locator("#title").inner_text()
     chart = page.locator("#chart").screenshot(path=str(tmp_path / "event.png"))
-    assert _not_blank(chart) > 0.02
+    assert not_blank(chart) > 0.02
     # the conjugate-point panel of the static figure (detect/event.py: 35.02°S 94.78°W)
     assert "35.02°S 94.78°W" in page.locator("#conjugate-title").inner_text()
-    assert _not_blank(page.locator("#conjugate").screenshot()) > 0.02
+    assert not_blank(page.locator("#conjugate").screenshot()) > 0.02
     csv = page.evaluate("fetch(document.querySelector('#download-csv').href).then(r => r.text())")
     lines = csv.strip().splitlines()
     assert lines[1].startswith("time,tec_epicentre_tecu,background_epicentre_tecu")
@@ -203,7 +157,7 @@ def test_map_then_event_page(server: str, browser: object, tmp_path: Path) -> No
     ticks = page.locator("#forecast-legend .legend-ticks span").all_inner_texts()
     assert ticks[0] == "1.00" and ticks[-1] == "3.00"
     assert "test-alarms: issued 2001-01-15 00:00 UTC" in page.locator("#forecast-info").inner_text()
-    assert _not_blank(page.locator("#forecast-map").screenshot()) > 0.02
+    assert not_blank(page.locator("#forecast-map").screenshot()) > 0.02
     # the cells are drawn, and shown at their size (a page rule once shrank Leaflet's canvas)
     shown = page.evaluate("Array.from(document.querySelectorAll('#forecast-map canvas'))"
                           ".map(c => c.getBoundingClientRect().width / c.width)")
@@ -240,7 +194,7 @@ def test_ground_tracks_and_the_orbit_around_a_pass(server: str, browser: object,
     assert "around its pass over zone z1" in page.locator("#track-info").inner_text()
     assert pass_marker.get_attribute("stroke-width") == "3"  # the clicked pass is highlighted
     shot = page.screenshot(path=str(tmp_path / "dashboard-tracks.png"))
-    assert _not_blank(shot) > 0.05
+    assert not_blank(shot) > 0.05
     assert errors == []
 
 
@@ -262,7 +216,7 @@ def test_cid_page_animates_the_pierce_points_and_draws_the_travel_times(
     assert page.locator("#minute-label").inner_text() != before  # the slider moves the points
     assert page.locator("path.leaflet-interactive").count() > 5
     shot = page.screenshot(path=str(tmp_path / "cid.png"))
-    assert _not_blank(shot) > 0.05
+    assert not_blank(shot) > 0.05
     assert errors == []
 
 

@@ -1,4 +1,4 @@
-"""The event page's travel-time diagram in a real headless Chromium (as test_dashboard.py).
+"""The event page's travel-time diagram in a real headless Chromium (tests/service/live.py).
 
 An archive like the demo's for its receiver-level step: the Madrigal export of the
 2024-01-01 Noto earthquake as receiver TEC, the event in the catalogue ``cid-events``, and
@@ -7,9 +7,6 @@ the ComCat M7 catalogue (El Salvador 2001 has no receiver TEC and no stored maps
 
 from __future__ import annotations
 
-import os
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,51 +17,20 @@ from ionoquake.pipeline.sync import sync_database
 from ionoquake.store import database
 from ionoquake.store.catalogs import ingest_catalog, ingest_files
 from ionoquake.store.ingest import ingest_path
-from tests.service.test_dashboard import CHROMIUM, FLAGS, _not_blank
+from tests.service.live import not_blank, serve
 
 NOTO = "tec_los_madrigal/madrigal_los_tec_japan_20240101_0700-0859UT_noto.csv.gz"
 
 
 @pytest.fixture(scope="module")
 def server(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    uvicorn = pytest.importorskip("uvicorn")
-    import socket
-
-    from ionoquake.service.api import create_app
-    from ionoquake.service.settings import Settings
-
     root = tmp_path_factory.mktemp("event-cid")
     ingest_path(root, shared_data / NOTO)
     ingest_catalog(root, cid_catalog(), [], name=CID_CATALOG)
     ingest_files(root, [shared_data / "catalogs/usgs_comcat_M7_2000-2018.csv"])
     sync_database(root, database.connect(database.database_url(root)))
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    srv = uvicorn.Server(uvicorn.Config(create_app(Settings(root, database.database_url(root))),
-                                        host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not srv.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(timeout=10)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    """Debian's Chromium through Playwright (as test_dashboard.py)."""
-    if not Path(CHROMIUM).exists():
-        if os.environ.get("CI"):
-            pytest.fail("CI must run the browser tests: Debian's chromium is not installed")
-        pytest.skip("Debian's chromium is not installed (scripts/system-deps.sh)")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
-        yield b
-        b.close()
+    with serve(root) as url:
+        yield url
 
 
 def test_event_page_draws_the_travel_times_and_links_the_cid_page(
@@ -102,7 +68,7 @@ def test_event_page_draws_the_travel_times_and_links_the_cid_page(
     assert "at 4 fake origin times 9–12 pairs" in page.locator("#cid-null").inner_text()
     assert page.locator("#map-panels").is_hidden()  # no stored maps of 2023-12 .. 2024-01
     shot = page.screenshot(path=str(tmp_path / "event-cid.png"), full_page=True)
-    assert _not_blank(shot) > 0.05
+    assert not_blank(shot) > 0.05
     # the link opens the CID page on the same analysis
     page.locator("#cid-link").click()
     page.wait_for_url("**/cid.html?network=madrigal&time=2024-01-01T07*")
