@@ -57,6 +57,30 @@ def slant_tec_files(obs: str | os.PathLike[str], orbits: Sequence[str | os.PathL
     return network_slant_tec_files([obs], orbits, biases=biases, **options)
 
 
+def check_network(observations: Sequence[str | os.PathLike[str]],
+                  orbits: Sequence[str | os.PathLike[str]]) -> None:
+    """InputError unless there are receivers and orbits to compute them with."""
+    if not observations:
+        raise InputError("no RINEX observation file given")
+    if not orbits:
+        raise InputError(f"{observations[0]}: no navigation or SP3 file given: satellite "
+                         "positions are needed for elevations and pierce points")
+
+
+def network_inputs(orbits: Sequence[str | os.PathLike[str]],
+                   biases: str | os.PathLike[str] | None, *, fill_day: bool
+                   ) -> tuple[list[dict[str, Any]], OrbitCache, NetworkBiases | None]:
+    """What a network's receivers share, read once: the orbit and bias files' records, the
+    orbit cache (filled on the day's 30-s grid if ``fill_day``) and the digested biases."""
+    shared = [Path(p) for p in orbits] + ([Path(biases)] if biases is not None else [])
+    records = file_records(shared)
+    cache = OrbitCache([read_orbits(p) for p in orbits])
+    if fill_day:
+        cache.fill_day()
+    table = NetworkBiases(bias_sinex.read(biases)) if biases is not None else None
+    return records, cache, table
+
+
 def network_slant_tec_files(observations: Sequence[str | os.PathLike[str]],
                             orbits: Sequence[str | os.PathLike[str]], *,
                             biases: str | os.PathLike[str] | None = None,
@@ -66,17 +90,10 @@ def network_slant_tec_files(observations: Sequence[str | os.PathLike[str]],
     orbits read and computed once (on the day's 30-s grid for several receivers);
     ``options`` are the keywords of ``slant_tec``; ``on_file(path)`` is called after each
     receiver (progress bars)."""
-    if not observations:
-        raise InputError("no RINEX observation file given")
-    if not orbits:
-        raise InputError(f"{observations[0]}: no navigation or SP3 file given: satellite "
-                         "positions are needed for elevations and pierce points")
-    shared = [Path(p) for p in orbits] + ([Path(biases)] if biases is not None else [])
-    shared_records = file_records(shared)
-    cache = OrbitCache([read_orbits(p) for p in orbits])
-    if len(observations) > 1:  # receivers with gaps all find their epochs on the day's grid
-        cache.fill_day()
-    table = NetworkBiases(bias_sinex.read(biases)) if biases is not None else None
+    check_network(observations, orbits)
+    # several receivers, with gaps too, all find their epochs on the day's grid
+    shared_records, cache, table = network_inputs(orbits, biases,
+                                                  fill_day=len(observations) > 1)
     receivers = []
     for obs in observations:
         source = file_records([Path(obs)]) + shared_records

@@ -25,9 +25,14 @@ from ionoquake.errors import InputError
 from ionoquake.gnss.bias_lookup import NetworkBiases
 from ionoquake.gnss.ephemeris import OrbitCache
 from ionoquake.gnss.tec import combine, slant_tec
-from ionoquake.gnss.tec_files import file_records, network_slant_tec_files, read_orbits
+from ionoquake.gnss.tec_files import (
+    check_network,
+    file_records,
+    network_inputs,
+    network_slant_tec_files,
+)
 from ionoquake.scale.cluster import reused_heap
-from ionoquake.sources import bias_sinex, rinex_obs
+from ionoquake.sources import rinex_obs
 
 __all__ = ["network_tec_on", "receiver_task"]
 
@@ -60,19 +65,12 @@ def network_tec_on(client: Any, observations: Sequence[str | os.PathLike[str]],
     if client is None:
         return network_slant_tec_files(observations, orbits, biases=biases, on_file=on_file,
                                        **options)
-    if not observations:
-        raise InputError("no RINEX observation file given")
-    if not orbits:
-        raise InputError(f"{observations[0]}: no navigation or SP3 file given: satellite "
-                         "positions are needed for elevations and pierce points")
+    check_network(observations, orbits)
     paths = [Path(p) for p in observations]
     for p in paths:  # their records are made on the workers, where they are read
         if not p.is_file():
             raise InputError(f"{p}: no such file")
-    shared = file_records([Path(p) for p in orbits] + ([Path(biases)] if biases else []))
-    cache = OrbitCache([read_orbits(p) for p in orbits])
-    cache.fill_day()
-    table = NetworkBiases(bias_sinex.read(biases)) if biases is not None else None
+    shared, cache, table = network_inputs(orbits, biases, fill_day=True)
     [orbit_future] = client.scatter([cache], broadcast=True)
     [table_future] = client.scatter([table], broadcast=True)
     futures = [client.submit(receiver_task, str(p), orbit_future, table_future, shared,
