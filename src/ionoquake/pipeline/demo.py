@@ -187,7 +187,7 @@ def cid_catalog() -> pd.DataFrame:
     table = pd.DataFrame({
         "time": [pd.Timestamp(quake.time)], "latitude": [quake.latitude],
         "longitude": [quake.longitude], "depth_km": [quake.depth_km],
-        "magnitude": [quake.magnitude], "magnitude_type": ["Mw"], "event_id": ["us6000m0xl"],
+        "magnitude": [quake.magnitude], "magnitude_type": ["Mw"], "event_id": [quake.event_id],
         "source": ["usgs-comcat"], "place": ["Noto Peninsula, Japan"]})
     for column in ("magnitude_type", "event_id", "source", "place"):
         table[column] = table[column].astype("string")
@@ -261,7 +261,7 @@ def demo_cid(data: Path, store: Path, out: Path, engine: Any) -> dict[str, Any]:
                                   for k, v in null.items()}
         figures["null"] = save(null_figure(DisturbanceNull(**fields)), out / "noto_null.png")
     times = tec["time"].values
-    return {"event_id": "us6000m0xl", "network": network, "ingested": ingested.status,
+    return {"event_id": quake.event_id, "network": network, "ingested": ingested.status,
             "receivers": [str(r) for r in tec["receiver"].values],
             "systems": sorted({str(x)[0] for x in tec["satellite"].values}),
             "span": (str(times[0])[:19], str(times[-1])[:19]),
