@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 import xarray as xr
 from typer.testing import CliRunner
 
@@ -36,6 +37,19 @@ def test_tec_of_two_geonet_receivers_into_a_file_and_the_archive(shared_data: Pa
         assert np.nanmin(np.where(np.isfinite(stec), tec["elevation"].values, np.nan)) >= 20.0
     assert list((tmp_path / "store").rglob("*.nc")) or list((tmp_path / "store").rglob("*.zarr"))
     assert high_priority_failures(tmp_path / "out" / "tec.nc") == []  # CF-1.8
+
+
+def test_tec_on_dask_workers_writes_the_same_file(shared_data: Path, tmp_path: Path) -> None:
+    rtk = shared_data / "rinex/rtklib"
+    args = ["tec", str(rtk / "07590920.05o"), str(rtk / "30400920.05o"),
+            "--orbits", str(rtk / "07590920.05n")]
+    local = runner.invoke(app, [*args, "--out", str(tmp_path / "local")])
+    spread = runner.invoke(app, [*args, "--out", str(tmp_path / "spread"), "--workers", "2"])
+    assert local.exit_code == 0 and spread.exit_code == 0, spread.output
+    assert "Dask scheduler" in spread.output and "2 workers" in spread.output
+    with xr.open_dataset(tmp_path / "local/tec.nc") as a, \
+            xr.open_dataset(tmp_path / "spread/tec.nc") as b:
+        xr.testing.assert_identical(a.load(), b.load())
 
 
 def test_cid_on_the_noto_export(shared_data: Path, tmp_path: Path) -> None:
@@ -74,13 +88,16 @@ def test_cid_outside_the_data_and_rinex_without_orbits_are_one_line_errors(
     assert rinex.returncode == 2 and "need `ionoquake tec` with their orbits first" in rinex.stderr
 
 
-def test_tec_warnings_are_one_readable_line_each(shared_data: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("cluster", [[], ["--workers", "1"]], ids=["in-process", "dask"])
+def test_tec_warnings_are_one_readable_line_each(shared_data: Path, tmp_path: Path,
+                                                 cluster: list[str]) -> None:
     georust = shared_data / "rinex/georust"
     result = subprocess.run([sys.executable, "-m", "ionoquake.cli", "tec",
                              str(georust / "OBS_V2_delf0010.21o"), "--orbits",
-                             str(georust / "NAV_V2_cbw10010.21n.gz"), "--out", str(tmp_path)],
-                            capture_output=True, text=True, timeout=300)
+                             str(georust / "NAV_V2_cbw10010.21n.gz"), "--out", str(tmp_path),
+                             *cluster], capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
+    # given on the worker, said again by the client, as the in-process run says them
     lines = result.stderr.strip().splitlines()
     assert lines and all(line.startswith("warning: OBS_V2_delf0010.21o: ") for line in lines)
     assert any("no ephemeris for GPS (11:" in line for line in lines)
@@ -98,3 +115,22 @@ def test_cid_origin_time_with_an_offset_is_the_same_instant(shared_data: Path,
     bad = runner.invoke(app, ["cid", str(shared_data / NOTO), "--time", "yesterday", "--lat", "1",
                               "--lon", "1", "--mag", "7"])
     assert bad.exit_code == 2
+
+
+def test_a_broken_receiver_on_the_workers_is_one_line_and_nothing_written(
+        shared_data: Path, tmp_path: Path) -> None:
+    rtk = shared_data / "rinex/rtklib"
+    lines = (rtk / "30400920.05o").read_text().splitlines(keepends=True)
+    cut = tmp_path / "cut.05o"
+    cut.write_text("".join(lines[:60]))  # the file ends inside an epoch
+    result = subprocess.run([sys.executable, "-m", "ionoquake.cli", "tec",
+                             str(rtk / "07590920.05o"), str(cut), "--orbits",
+                             str(rtk / "07590920.05n"), "--workers", "1", "--ingest",
+                             "--store", str(tmp_path / "store"), "--out", str(tmp_path / "out")],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 2
+    assert result.stderr.startswith("error: ") and "Traceback" not in result.stderr
+    assert "cut.05o line 60: file ends inside the epoch" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "out" / "tec.nc").exists()
+    assert not list((tmp_path / "store").rglob("*.nc"))

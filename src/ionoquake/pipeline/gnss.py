@@ -39,7 +39,7 @@ from ionoquake.strict_json import strict
 from ionoquake.times import iso_utc
 
 __all__ = ["CidAnalysis", "CidOutputs", "TecOutputs", "cid_analysis", "disturbances_to_files",
-           "open_tec", "receiver_tec_to_files"]
+           "open_tec", "receiver_tec_to_files", "tec_to_files"]
 
 
 @dataclass(frozen=True)
@@ -102,11 +102,20 @@ def receiver_tec_to_files(obs_files: Sequence[str | os.PathLike[str]],
     The orbits are read and computed once for all receivers
     (:func:`ionoquake.gnss.tec_files.network_slant_tec_files`). A file that cannot give TEC
     (single frequency, no ephemerides for any of its satellites) stops the job with its
-    message; nothing is written then.
+    message; nothing is written then. On a Dask cluster, the receivers are computed by
+    :func:`ionoquake.scale.gnss.network_tec_on` and written by :func:`tec_to_files`.
     """
     tec = network_slant_tec_files(obs_files, orbit_files, biases=biases, on_file=on_file,
                                   shell_height_km=shell_height_km,
                                   elevation_mask_deg=elevation_mask_deg)
+    return tec_to_files(tec, out_dir, store=store, network=network)
+
+
+def tec_to_files(tec: xr.Dataset, out_dir: str | os.PathLike[str], *,
+                 store: str | os.PathLike[str] | None = None,
+                 network: str = "local") -> TecOutputs:
+    """A receivers' container into ``<out_dir>/tec.nc`` and, with a store, the archive (one
+    file per day and network, :mod:`ionoquake.store.gnss_tec`)."""
     out = Path(out_dir)
     netcdf = _write_netcdf(tec, out / "tec.nc")
     stored: tuple[Path, ...] = ()

@@ -2,8 +2,8 @@
 
 The CLI's ``--scheduler tcp://HOST:PORT`` (or the ``IONOQUAKE_SCHEDULER``
 environment variable) connects to a running scheduler; ``--workers N`` starts a
-``LocalCluster`` of N single-threaded worker processes; neither keeps today's
-in-process run (:func:`dask_client` yields None).
+``LocalCluster`` of N single-threaded worker processes (:data:`LOCAL_WORKER_CONFIG`);
+neither keeps today's in-process run (:func:`dask_client` yields None).
 """
 
 from __future__ import annotations
@@ -20,6 +20,15 @@ from ionoquake.errors import IonoquakeError
 
 #: Environment variable naming the scheduler when ``--scheduler`` is not given.
 SCHEDULER_ENV = "IONOQUAKE_SCHEDULER"
+
+
+#: Dask settings of the workers of a ``LocalCluster`` that ionoquake starts: no statistical
+#: profiler. It samples the running task's stack every 10 ms from the worker's event-loop
+#: thread, which takes the GIL from a Python-heavy task (a network's receivers on 2
+#: workers, ``benchmarks/bench_gnss_network.py``: 94-95 % of two plain processes with it,
+#: 95-101 % without). The dashboard's "Profile" page stays empty; start your own scheduler
+#: and workers (``--scheduler``) to keep it.
+LOCAL_WORKER_CONFIG: dict[str, Any] = {"distributed.worker.profile.enabled": False}
 
 
 class ClusterError(IonoquakeError):
@@ -65,9 +74,13 @@ def dask_client(scheduler: str | None = None, workers: int | None = None, *,
         with client:
             yield client
         return
-    with LocalCluster(n_workers=int(workers or 1), threads_per_worker=1, processes=True,
-                      memory_limit=memory_limit, dashboard_address=_dashboard_address()
-                      ) as cluster, Client(cluster) as client:
+    import dask
+
+    with dask.config.set(LOCAL_WORKER_CONFIG):  # read by the nannies as they start
+        cluster = LocalCluster(n_workers=int(workers or 1), threads_per_worker=1,
+                               processes=True, memory_limit=memory_limit,
+                               dashboard_address=_dashboard_address())
+    with cluster, Client(cluster) as client:
         yield client
 
 
@@ -118,6 +131,10 @@ _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
 #: glibc's default for both, in force once either is set explicitly.
 _GLIBC_DEFAULT_THRESHOLD = 128 * 1024
 _MALLOC_ENV = ("MALLOC_TRIM_THRESHOLD_", "MALLOC_MMAP_THRESHOLD_")
+#: Blocks of reused_heap running in this process (nested, or in the threads of a worker):
+#: the first to enter sets the thresholds, the last to leave restores them.
+_heap_users = 0
+_heap_lock = threading.Lock()
 
 
 @contextmanager
@@ -136,8 +153,10 @@ def reused_heap(mmap_threshold_bytes: int = 32 * 2**20,
     on exit the values of the environment (or glibc's 128 kB) come back and
     ``malloc_trim(0)`` returns the freed memory, as the worker expects. The peak
     memory of the task is unchanged. Yields True when it acted: only where one of the
-    variables is set and the C library is glibc (elsewhere nothing is changed).
+    variables is set and the C library is glibc (elsewhere nothing is changed). Blocks may
+    nest, or run in several threads at once: the thresholds hold until the last one ends.
     """
+    global _heap_users
     env = {name: os.environ.get(name) for name in _MALLOC_ENV}
     libc = None
     if any(v is not None for v in env.values()) and platform.libc_ver()[0] == "glibc":
@@ -148,17 +167,24 @@ def reused_heap(mmap_threshold_bytes: int = 32 * 2**20,
     if libc is None:
         yield False
         return
-    libc.mallopt(_M_MMAP_THRESHOLD, mmap_threshold_bytes)
-    libc.mallopt(_M_TRIM_THRESHOLD, trim_threshold_bytes)
+    with _heap_lock:
+        _heap_users += 1
+        if _heap_users == 1:
+            libc.mallopt(_M_MMAP_THRESHOLD, mmap_threshold_bytes)
+            libc.mallopt(_M_TRIM_THRESHOLD, trim_threshold_bytes)
     try:
         yield True
     finally:
-        for name, parameter in zip(_MALLOC_ENV, (_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD),
-                                   strict=True):
-            value = env[name]
-            libc.mallopt(parameter, int(value) if value and value.isdigit()
-                         else _GLIBC_DEFAULT_THRESHOLD)
-        libc.malloc_trim(0)
+        with _heap_lock:
+            _heap_users -= 1
+            if _heap_users == 0:
+                for name, parameter in zip(_MALLOC_ENV,
+                                           (_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD),
+                                           strict=True):
+                    value = env[name]
+                    libc.mallopt(parameter, int(value) if value and value.isdigit()
+                                 else _GLIBC_DEFAULT_THRESHOLD)
+                libc.malloc_trim(0)
 
 
 class MemoryPeaks:

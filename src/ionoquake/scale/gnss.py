@@ -15,13 +15,14 @@ receivers.
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 import xarray as xr
 
-from ionoquake.errors import InputError
+from ionoquake.errors import InputError, IonoquakeError
 from ionoquake.gnss.bias_lookup import NetworkBiases
 from ionoquake.gnss.ephemeris import OrbitCache
 from ionoquake.gnss.tec import combine, slant_tec
@@ -52,6 +53,22 @@ def receiver_task(obs: str, orbits: OrbitCache, biases: NetworkBiases | None,
                          source=[*file_records([Path(obs)]), *shared], **options)
 
 
+def _receiver_warned(obs: str, orbits: OrbitCache, biases: NetworkBiases | None,
+                     shared: list[dict[str, Any]], options: dict[str, Any]
+                     ) -> tuple[xr.Dataset | IonoquakeError, list[tuple[type[Warning], str]]]:
+    """:func:`receiver_task` and the warnings it gave on the worker, to be given again on
+    the client (where ``ionoquake tec`` prints them), in their order. A bad file's error
+    is returned, to be raised on the client: the worker would log it with a traceback."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            tec: xr.Dataset | IonoquakeError = receiver_task(obs, orbits, biases, shared,
+                                                             options)
+        except IonoquakeError as err:
+            tec = err
+    return tec, [(w.category, str(w.message)) for w in caught]
+
+
 def network_tec_on(client: Any, observations: Sequence[str | os.PathLike[str]],
                    orbits: Sequence[str | os.PathLike[str]], *,
                    biases: str | os.PathLike[str] | None = None,
@@ -60,7 +77,9 @@ def network_tec_on(client: Any, observations: Sequence[str | os.PathLike[str]],
     """The receivers of ``observations`` in one container, one Dask task per receiver.
 
     ``client`` None computes in process (:func:`network_slant_tec_files`); ``options`` are
-    the keywords of :func:`ionoquake.gnss.tec.slant_tec`.
+    the keywords of :func:`ionoquake.gnss.tec.slant_tec`. The warnings of the receivers
+    (satellites without ephemerides, ...) are given again here, as the in-process run gives
+    them; an error of a receiver is raised here, with its file's name.
     """
     if client is None:
         return network_slant_tec_files(observations, orbits, biases=biases, on_file=on_file,
@@ -73,11 +92,17 @@ def network_tec_on(client: Any, observations: Sequence[str | os.PathLike[str]],
     shared, cache, table = network_inputs(orbits, biases, fill_day=True)
     [orbit_future] = client.scatter([cache], broadcast=True)
     [table_future] = client.scatter([table], broadcast=True)
-    futures = [client.submit(receiver_task, str(p), orbit_future, table_future, shared,
+    futures = [client.submit(_receiver_warned, str(p), orbit_future, table_future, shared,
                              options, pure=False) for p in paths]
     receivers = []
     for future, path in zip(futures, paths, strict=True):
-        receivers.append(future.result())
+        tec, caught = future.result()
+        for category, message in caught:
+            warnings.warn(message, category, stacklevel=2)
+        if isinstance(tec, IonoquakeError):
+            client.cancel(futures)
+            raise tec
+        receivers.append(tec)
         if on_file is not None:
             on_file(path)
     return receivers[0] if len(receivers) == 1 else combine(receivers)
