@@ -23,11 +23,12 @@ SCHEDULER_ENV = "IONOQUAKE_SCHEDULER"
 
 
 #: Dask settings of the workers of a ``LocalCluster`` that ionoquake starts: no statistical
-#: profiler. It samples the running task's stack every 10 ms from the worker's event-loop
-#: thread, which takes the GIL from a Python-heavy task (a network's receivers on 2
-#: workers, ``benchmarks/bench_gnss_network.py``: 94-95 % of two plain processes with it,
-#: 95-101 % without). The dashboard's "Profile" page stays empty; start your own scheduler
-#: and workers (``--scheduler``) to keep it.
+#: profiler, which samples the running task's stack every 10 ms from the worker's
+#: event-loop thread, taking the GIL from a Python-heavy task 100 times a second. Its cost
+#: on a network's receivers is within this machine's noise (``benchmarks/
+#: bench_gnss_network.py``: 2 workers at 94-95 % of two plain processes with it, 85-101 %
+#: without); what it profiles matters to few users. The dashboard's "Profile" page stays
+#: empty; start your own scheduler and workers (``--scheduler``) to keep it.
 LOCAL_WORKER_CONFIG: dict[str, Any] = {"distributed.worker.profile.enabled": False}
 
 
