@@ -76,3 +76,32 @@ def test_the_local_cluster_runs_its_workers_without_the_profiler() -> None:
         assert set(client.run(profiler).values()) == {False}
     # only the workers: the caller's configuration is as it was
     assert dask.config.get("distributed.worker.profile.enabled") is True
+
+
+def test_a_task_returns_bad_input_and_the_client_raises_it() -> None:
+    from ionoquake.errors import InputError
+    from ionoquake.scale.cluster import TaskError, errors_returned, raise_returned
+
+    def task(x: int) -> int:
+        if x < 0:
+            raise InputError(f"x.txt line {-x}: negative")
+        return 2 * x
+
+    assert errors_returned(task)(3) == 6
+    returned = errors_returned(task)(-4)
+    assert isinstance(returned, TaskError) and str(returned.error) == "x.txt line 4: negative"
+
+    class Client:  # what raise_returned asks of a distributed.Client
+        def __init__(self) -> None:
+            self.cancelled: list[str] = []
+
+        def cancel(self, futures: list[str]) -> None:
+            self.cancelled += futures
+
+    client = Client()
+    assert raise_returned(6, client, ["a", "b"]) == 6 and client.cancelled == []
+    with pytest.raises(InputError, match="x.txt line 4: negative"):
+        raise_returned(returned, client, ["a", "b"])
+    assert client.cancelled == ["a", "b"]  # the other tasks are not left running
+    with pytest.raises(ZeroDivisionError):  # a bug stays a bug: the worker raises it
+        errors_returned(lambda: 1 / 0)()

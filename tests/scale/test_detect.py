@@ -100,9 +100,15 @@ def test_distributed_detection_survives_a_killed_worker(jpl_store: Path, cluster
         thread = threading.Thread(target=run)
         thread.start()
         deadline = time.monotonic() + 60
-        while len(done) < 2 and time.monotonic() < deadline:
+
+        def holders() -> set[str]:  # the workers holding a finished task's summary
+            return {w for ws in client.who_has().values() for w in ws}
+
+        # each worker has written a partition: on a loaded machine one worker may end two
+        # tasks before the other ends its first, and 2 tasks done would not say it
+        while (len(done) < 2 or len(holders()) < 2) and time.monotonic() < deadline:
             time.sleep(0.05)
-        assert len(done) >= 2, "the distributed run made no progress"
+        assert len(done) >= 2 and len(holders()) == 2, "the distributed run made no progress"
         cluster.kill(1)
         killed_at = time.time()
         thread.join(120)
@@ -142,3 +148,30 @@ def test_blocks_are_sized_by_the_grid(jpl_store: Path, monkeypatch: pytest.Monke
     assert detect.auto_block_days(jpl_store, "jplg", first, 15) == 25 - 17
     monkeypatch.setattr(detect, "TASK_INPUT_BYTES", 5 * day_bytes)
     assert detect.auto_block_days(jpl_store, "jplg", first, 15) == 1  # at least a day
+
+
+def _damage(store: Path, day: str) -> Path:
+    """A stored day's TEC chunk cut to 20 bytes, as a full disk or a killed copy leaves it."""
+    part = next(store.rglob(f"{day}.zarr"))
+    chunk = next(p for p in (part / "tec" / "c").rglob("*") if p.is_file())
+    chunk.write_bytes(chunk.read_bytes()[:20])
+    return chunk
+
+
+def test_a_damaged_day_is_named_on_the_workers_and_in_process(jpl_store: Path, tmp_path: Path,
+                                                              cluster: Cluster) -> None:
+    from distributed import Client
+
+    from ionoquake.errors import StoreError
+
+    store = tmp_path / "store"
+    shutil.copytree(jpl_store, store)
+    chunk = _damage(store, "2000-12-10")
+    with Client(cluster.address, timeout="30s") as client:
+        # returned by the task, raised here: no retry, no traceback in the worker's log
+        with pytest.raises(StoreError, match=rf"{chunk}: damaged chunk, cannot be decoded "
+                                             r"\(RuntimeError: .*\); delete its day"):
+            detect_archive(store, "jplg", period="day", block_days=3, start="2000-12-08",
+                           end="2000-12-12", client=client)
+    with pytest.raises(StoreError, match=r"2000-12-10.zarr: damaged, cannot be decoded"):
+        maps.open_maps(store, "jplg")

@@ -9,11 +9,13 @@ neither keeps today's in-process run (:func:`dask_client` yields None).
 from __future__ import annotations
 
 import ctypes
+import functools
 import os
 import platform
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 from ionoquake.errors import IonoquakeError
@@ -34,6 +36,37 @@ LOCAL_WORKER_CONFIG: dict[str, Any] = {"distributed.worker.profile.enabled": Fal
 
 class ClusterError(IonoquakeError):
     """A cluster that cannot be reached or started as asked."""
+
+
+@dataclass(frozen=True)
+class TaskError:
+    """The :class:`~ionoquake.errors.IonoquakeError` of a task, returned, not raised: bad
+    input that no retry mends, which a worker would log with its traceback (on the user's
+    terminal, for a local cluster). :func:`raise_returned` raises it on the client."""
+
+    error: IonoquakeError
+
+
+def errors_returned(task: Callable[..., Any]) -> Callable[..., Any]:
+    """``task`` returning its IonoquakeError as a :class:`TaskError` (to be submitted)."""
+
+    @functools.wraps(task)
+    def returning(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return task(*args, **kwargs)
+        except IonoquakeError as err:
+            return TaskError(err)
+
+    return returning
+
+
+def raise_returned(value: Any, client: Any, futures: Sequence[Any]) -> Any:
+    """``value``, a task's result; if it is a :class:`TaskError`, the other ``futures`` are
+    cancelled and its error raised here."""
+    if isinstance(value, TaskError):
+        client.cancel(list(futures))
+        raise value.error
+    return value
 
 
 def scheduler_address(option: str | None = None) -> str | None:

@@ -73,7 +73,7 @@ from ionoquake.detect.quiet import QuietRules
 from ionoquake.errors import StoreError
 from ionoquake.scale.anomaly_partitions import PartitionWriter, journal
 from ionoquake.scale.archive import local_path, read_span
-from ionoquake.scale.cluster import reused_heap
+from ionoquake.scale.cluster import errors_returned, raise_returned, reused_heap
 from ionoquake.store import maps as map_store
 
 _DAY = np.timedelta64(1, "D")
@@ -379,13 +379,14 @@ def detect_archive(store: str | os.PathLike[str], product: str,
 
         shared = (client.scatter(indices, broadcast=True, hash=False)
                   if indices is not None else None)
-        futures = [client.submit(detect_block, *args, block, {k: signatures[k] for k in block},
+        task = errors_returned(detect_block)  # bad input: no retry, no worker traceback
+        futures = [client.submit(task, *args, block, {k: signatures[k] for k in block},
                                  settings, shared, threads_per_task, pure=False,
                                  key=f"detect-{product}-{next(iter(block))}-{settings.run_id()}",
                                  retries=2)
                    for block in blocks]
         for i, future in enumerate(as_completed(futures)):
-            summaries.append(future.result())
+            summaries.append(raise_returned(future.result(), client, futures))
             if on_progress:
                 on_progress(i + 1, len(blocks))
     written = tuple(sorted(k for s in summaries for k in s["written"]))

@@ -22,7 +22,7 @@ from typing import Any
 
 import xarray as xr
 
-from ionoquake.errors import InputError, IonoquakeError
+from ionoquake.errors import InputError
 from ionoquake.gnss.bias_lookup import NetworkBiases
 from ionoquake.gnss.ephemeris import OrbitCache
 from ionoquake.gnss.tec import combine, slant_tec
@@ -32,7 +32,7 @@ from ionoquake.gnss.tec_files import (
     network_inputs,
     network_slant_tec_files,
 )
-from ionoquake.scale.cluster import reused_heap
+from ionoquake.scale.cluster import TaskError, errors_returned, raise_returned, reused_heap
 from ionoquake.sources import rinex_obs
 
 __all__ = ["network_tec_on", "receiver_task"]
@@ -55,17 +55,13 @@ def receiver_task(obs: str, orbits: OrbitCache, biases: NetworkBiases | None,
 
 def _receiver_warned(obs: str, orbits: OrbitCache, biases: NetworkBiases | None,
                      shared: list[dict[str, Any]], options: dict[str, Any]
-                     ) -> tuple[xr.Dataset | IonoquakeError, list[tuple[type[Warning], str]]]:
+                     ) -> tuple[xr.Dataset | TaskError, list[tuple[type[Warning], str]]]:
     """:func:`receiver_task` and the warnings it gave on the worker, to be given again on
-    the client (where ``ionoquake tec`` prints them), in their order. A bad file's error
-    is returned, to be raised on the client: the worker would log it with a traceback."""
+    the client (where ``ionoquake tec`` prints them), in their order; a bad file's error
+    returned (:class:`~ionoquake.scale.cluster.TaskError`), its warnings with it."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        try:
-            tec: xr.Dataset | IonoquakeError = receiver_task(obs, orbits, biases, shared,
-                                                             options)
-        except IonoquakeError as err:
-            tec = err
+        tec = errors_returned(receiver_task)(obs, orbits, biases, shared, options)
     return tec, [(w.category, str(w.message)) for w in caught]
 
 
@@ -99,10 +95,7 @@ def network_tec_on(client: Any, observations: Sequence[str | os.PathLike[str]],
         tec, caught = future.result()
         for category, message in caught:
             warnings.warn(message, category, stacklevel=2)
-        if isinstance(tec, IonoquakeError):
-            client.cancel(futures)
-            raise tec
-        receivers.append(tec)
+        receivers.append(raise_returned(tec, client, futures))
         if on_file is not None:
             on_file(path)
     return receivers[0] if len(receivers) == 1 else combine(receivers)

@@ -125,8 +125,13 @@ class ChunkFiles:
             except FileNotFoundError:
                 out[region] = self.fill
                 continue
-            data = self.compressor.decode(raw) if self.compressor is not None else raw
-            chunk = np.frombuffer(data, self.dtype).reshape(self.chunks)
+            try:
+                data = self.compressor.decode(raw) if self.compressor is not None else raw
+                chunk = np.frombuffer(data, self.dtype).reshape(self.chunks)
+            except (RuntimeError, ValueError) as err:  # cut or overwritten
+                raise StoreError(f"{self._key(index)}: damaged chunk, cannot be decoded "
+                                 f"({type(err).__name__}: {err}); delete its day and ingest "
+                                 f"the day's source file again") from err
             out[region] = chunk[tuple(slice(0, r.stop - r.start) for r in region)]
         return out
 

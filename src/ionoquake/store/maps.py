@@ -247,9 +247,18 @@ def open_day(store: str | os.PathLike[str], product: str, day: np.datetime64) ->
     part = complete_copy(partition_path(store, product, day))
     if part is None or not part.is_dir():
         raise StoreError(f"{store}: no {product} maps of {day}")
-    with xr.open_zarr(part, consolidated=True) as ds:
-        loaded = ds.load()
+    try:
+        with xr.open_zarr(part, consolidated=True) as ds:
+            loaded = ds.load()
+    except (RuntimeError, ValueError, KeyError, OSError) as err:  # a chunk cut or overwritten
+        raise damaged(part, err) from err
     return _in_memory(loaded)
+
+
+def damaged(part: Path, err: BaseException) -> StoreError:
+    """The error of a stored day that cannot be decoded, with what to do about it."""
+    return StoreError(f"{part}: damaged, cannot be decoded ({type(err).__name__}: {err}); "
+                      f"delete it and ingest its source file again")
 
 
 _HISTORY = "stored in the ionoquake archive (ionoquake.store.maps)"
