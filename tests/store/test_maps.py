@@ -138,3 +138,19 @@ def test_a_misnamed_ionex_file_goes_to_the_product_its_header_names(bundled_data
     assert maps.ingest_file(tmp_path / "store", real).status == "unchanged"
     assert maps.ingest_file(tmp_path / "store", misnamed).status == "unchanged"
     assert maps.products(tmp_path / "store") == ["jplg"]
+
+
+def test_a_damaged_day_is_named_with_what_to_do(shared_data: Path, tmp_path: Path) -> None:
+    import shutil
+
+    source = sorted((shared_data / JPL_2012).glob("*.gz"))[0]
+    maps.ingest_file(tmp_path, source)
+    part = next((tmp_path / "maps").rglob("*.zarr"))
+    chunk = next(p for p in (part / "tec" / "c").rglob("*") if p.is_file())
+    chunk.write_bytes(chunk.read_bytes()[:20])  # a full disk or a killed copy
+    with pytest.raises(StoreError, match=rf"{part}: damaged, cannot be decoded \(RuntimeError: "
+                                         r".*\); delete it and ingest its source file again"):
+        maps.open_maps(tmp_path, "jplg")
+    shutil.rmtree(part)  # what the message says works
+    assert maps.ingest_file(tmp_path, source).status == "added"
+    assert maps.open_maps(tmp_path, "jplg")["tec"].equals(read_days([source])["tec"])
