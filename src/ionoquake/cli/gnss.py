@@ -52,27 +52,22 @@ def tec(
     With ``--workers N`` or ``--scheduler``, one Dask task per receiver (the orbits computed
     once and sent to the workers); the result is the same, value for value.
     """
-    from ionoquake.pipeline.gnss import receiver_tec_to_files, tec_to_files
+    from ionoquake.pipeline.gnss import tec_to_files
     from ionoquake.report.progress import progress_bar
     from ionoquake.scale.cluster import dask_client, describe
     from ionoquake.scale.gnss import network_tec_on
 
-    stored = store_or_default(store) if ingest else None
-    options = {"shell_height_km": shell_km, "elevation_mask_deg": mask_deg}
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        with dask_client(scheduler, workers) as client:
+        with dask_client(scheduler, workers) as client:  # None: in process
             if client is not None:
                 out.print(describe(client))
             with progress_bar("slant TEC", total=len(files)) as advance:
-                if client is None:
-                    result = receiver_tec_to_files(files, orbits, output, biases=biases,
-                                                   store=stored, network=network,
-                                                   on_file=lambda _: advance(), **options)
-                else:
-                    tec = network_tec_on(client, files, orbits, biases=biases,
-                                         on_file=lambda _: advance(), **options)
-                    result = tec_to_files(tec, output, store=stored, network=network)
+                tec = network_tec_on(client, files, orbits, biases=biases,
+                                     on_file=lambda _: advance(), shell_height_km=shell_km,
+                                     elevation_mask_deg=mask_deg)
+        result = tec_to_files(tec, output, store=store_or_default(store) if ingest else None,
+                              network=network)
     for warning in caught:  # one readable line each, as the errors
         err.print(f"warning: {warning.message}", markup=False)
     s = result.summary

@@ -1,10 +1,10 @@
 """Jobs of the receiver-level stage: slant TEC from RINEX into files and the archive, and one
 earthquake's co-seismic disturbances (``ionoquake tec`` and ``ionoquake cid``).
 
-:func:`receiver_tec_to_files` runs :func:`ionoquake.gnss.tec_files.slant_tec_files` per
-observation file, combines the receivers into the ``(time, receiver, satellite)`` container
-(:mod:`ionoquake.gnss`), writes it as one NetCDF file and, with a store, into the archive
-(:mod:`ionoquake.store.gnss_tec`, one file per day and network, with provenance).
+:func:`tec_to_files` writes the ``(time, receiver, satellite)`` container of a network's
+receivers (:mod:`ionoquake.gnss`; computed in process or on a Dask cluster by
+:func:`ionoquake.scale.gnss.network_tec_on`) as one NetCDF file and, with a store, into the
+archive (:mod:`ionoquake.store.gnss_tec`, one file per day and network, with provenance).
 
 :func:`disturbances_to_files` runs the disturbance analysis of
 :mod:`ionoquake.gnss.disturbances` around one earthquake on any container (from RINEX, the
@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,7 +31,6 @@ from ionoquake.gnss.disturbances import disturbances_around
 from ionoquake.gnss.disturbances_fit import TravelTimeFit, fit_travel_time
 from ionoquake.gnss.disturbances_null import disturbance_null
 from ionoquake.gnss.tec import combine
-from ionoquake.gnss.tec_files import network_slant_tec_files
 from ionoquake.quake import Earthquake
 from ionoquake.report import gnss_figures
 from ionoquake.report.figures import save
@@ -39,12 +38,12 @@ from ionoquake.strict_json import strict
 from ionoquake.times import iso_utc
 
 __all__ = ["CidAnalysis", "CidOutputs", "TecOutputs", "cid_analysis", "disturbances_to_files",
-           "open_tec", "receiver_tec_to_files", "tec_to_files"]
+           "open_tec", "tec_to_files"]
 
 
 @dataclass(frozen=True)
 class TecOutputs:
-    """What :func:`receiver_tec_to_files` wrote, and the container itself."""
+    """What :func:`tec_to_files` wrote, and the container itself."""
 
     netcdf: Path
     stored: tuple[Path, ...]
@@ -90,32 +89,16 @@ def _write_netcdf(tec: xr.Dataset, path: Path) -> Path:
     return path
 
 
-def receiver_tec_to_files(obs_files: Sequence[str | os.PathLike[str]],
-                          orbit_files: Sequence[str | os.PathLike[str]],
-                          out_dir: str | os.PathLike[str], *,
-                          biases: str | os.PathLike[str] | None = None,
-                          store: str | os.PathLike[str] | None = None, network: str = "local",
-                          shell_height_km: float = 350.0, elevation_mask_deg: float = 20.0,
-                          on_file: Callable[[Path], None] | None = None) -> TecOutputs:
-    """Slant TEC of every observation file, combined, into ``<out_dir>/tec.nc`` (and the store).
-
-    The orbits are read and computed once for all receivers
-    (:func:`ionoquake.gnss.tec_files.network_slant_tec_files`). A file that cannot give TEC
-    (single frequency, no ephemerides for any of its satellites) stops the job with its
-    message; nothing is written then. On a Dask cluster, the receivers are computed by
-    :func:`ionoquake.scale.gnss.network_tec_on` and written by :func:`tec_to_files`.
-    """
-    tec = network_slant_tec_files(obs_files, orbit_files, biases=biases, on_file=on_file,
-                                  shell_height_km=shell_height_km,
-                                  elevation_mask_deg=elevation_mask_deg)
-    return tec_to_files(tec, out_dir, store=store, network=network)
-
-
 def tec_to_files(tec: xr.Dataset, out_dir: str | os.PathLike[str], *,
                  store: str | os.PathLike[str] | None = None,
                  network: str = "local") -> TecOutputs:
-    """A receivers' container into ``<out_dir>/tec.nc`` and, with a store, the archive (one
-    file per day and network, :mod:`ionoquake.store.gnss_tec`)."""
+    """Receivers' slant TEC into ``<out_dir>/tec.nc`` and, with a store, the archive (one
+    file per day and network, :mod:`ionoquake.store.gnss_tec`).
+
+    ``tec`` is the container of :func:`ionoquake.gnss.tec_files.network_slant_tec_files`
+    (in process) or :func:`ionoquake.scale.gnss.network_tec_on` (on a Dask cluster), which
+    raise on a file that cannot give TEC before anything is written here.
+    """
     out = Path(out_dir)
     netcdf = _write_netcdf(tec, out / "tec.nc")
     stored: tuple[Path, ...] = ()
