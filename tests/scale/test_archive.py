@@ -138,3 +138,24 @@ def test_a_day_it_cannot_read_directly_falls_back_to_xarray(jpl_store: Path,
     assert archive._read_local(chosen, ("tec",)) is None
     got = archive.read_span(store, "jplg", first, last, variables=("tec",))
     assert got is not None and got.identical(archive._read_with_xarray(chosen, ("tec",), None))
+
+
+@pytest.mark.parametrize("damaged", ["2000-11-25", "2000-12-01"])  # the span's first day or not
+def test_a_damaged_day_is_named_on_either_read_path(jpl_store: Path, tmp_path: Path,
+                                                    damaged: str) -> None:
+    from ionoquake.errors import StoreError
+
+    store = tmp_path / "store"
+    shutil.copytree(jpl_store, store)
+    part = next(store.rglob(f"{damaged}.zarr"))
+    chunk = next(p for p in (part / "tec" / "c").rglob("*") if p.is_file())
+    chunk.write_bytes(chunk.read_bytes()[:20])  # a full disk or a killed copy
+    parts = archive.day_partitions(store, "jplg")
+    first, last = np.datetime64("2000-11-25"), np.datetime64("2000-12-05")
+    # the first day is decoded by xarray, the others from their chunk files
+    where = rf"{part}: damaged" if damaged == "2000-11-25" else rf"{chunk}: damaged chunk"
+    with pytest.raises(StoreError, match=where):
+        archive.read_span(store, "jplg", first, last, partitions=parts)
+    chosen = [t for d, t in parts.items() if first <= d <= last]
+    with pytest.raises(StoreError, match=rf"{part}: damaged, cannot be decoded \(RuntimeError"):
+        archive._read_with_xarray(chosen, None, None)

@@ -43,6 +43,7 @@ from ionoquake.atomic import atomic_path
 from ionoquake.errors import StoreError
 from ionoquake.scale.zarr_chunks import ChunkFiles
 from ionoquake.sources.gim import combine_days
+from ionoquake.store.maps import decoded
 
 #: Aim of one chunk of the series store (bytes); see the module docstring.
 SERIES_CHUNK_BYTES = 16 * 2**20
@@ -121,7 +122,7 @@ def _read_with_xarray(targets: list[str], variables: tuple[str, ...] | None,
                       storage_options: dict[str, Any] | None) -> xr.Dataset:
     days = []
     for target in targets:
-        with _open_partition(target, None, storage_options) as ds:
+        with decoded(target), _open_partition(target, None, storage_options) as ds:
             days.append((ds if variables is None else ds[list(variables)]).load())
     return combine_days(days)
 
@@ -159,7 +160,9 @@ def _read_local(targets: list[str], variables: tuple[str, ...] | None) -> xr.Dat
                 n not in ref.data_vars or ref[n].dims[:1] != ("time",) for n in names):
             return None
         stored_as_decoded = all(_stored_as_decoded(ref[n]) for n in names)
-        ref = ref[names].load() if stored_as_decoded else ref
+        if stored_as_decoded:
+            with decoded(targets[0]):
+                ref = ref[names].load()
     if not stored_as_decoded:
         return None
     values: dict[str, list[npt.NDArray[Any]]] = {n: [] for n in [*names, "lat", "lon"]}

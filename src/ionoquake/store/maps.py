@@ -28,6 +28,8 @@ from __future__ import annotations
 import json
 import os
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -247,18 +249,21 @@ def open_day(store: str | os.PathLike[str], product: str, day: np.datetime64) ->
     part = complete_copy(partition_path(store, product, day))
     if part is None or not part.is_dir():
         raise StoreError(f"{store}: no {product} maps of {day}")
-    try:
-        with xr.open_zarr(part, consolidated=True) as ds:
-            loaded = ds.load()
-    except (RuntimeError, ValueError, KeyError, OSError) as err:  # a chunk cut or overwritten
-        raise damaged(part, err) from err
+    with decoded(part), xr.open_zarr(part, consolidated=True) as ds:
+        loaded = ds.load()
     return _in_memory(loaded)
 
 
-def damaged(part: Path, err: BaseException) -> StoreError:
-    """The error of a stored day that cannot be decoded, with what to do about it."""
-    return StoreError(f"{part}: damaged, cannot be decoded ({type(err).__name__}: {err}); "
-                      f"delete it and ingest its source file again")
+@contextmanager
+def decoded(part: str | os.PathLike[str]) -> Iterator[None]:
+    """Decode a stored day ``part`` inside the block: an error of its chunks (cut or
+    overwritten: a full disk, a copy killed half-way) becomes one StoreError naming the
+    day, with what to do about it."""
+    try:
+        yield
+    except (RuntimeError, ValueError, KeyError, OSError) as err:
+        raise StoreError(f"{part}: damaged, cannot be decoded ({type(err).__name__}: {err}); "
+                         f"delete it and ingest its source file again") from err
 
 
 _HISTORY = "stored in the ionoquake archive (ionoquake.store.maps)"
